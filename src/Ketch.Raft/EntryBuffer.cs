@@ -15,6 +15,9 @@ internal sealed class EntryBuffer
     private int _start;
     private int _count;
 
+    // True while _array is someone else's (adopted from a message): never write into it.
+    private bool _borrowed;
+
     /// <summary>Number of entries held.</summary>
     public int Count => _count;
 
@@ -52,19 +55,42 @@ internal sealed class EntryBuffer
             return;
         }
         var end = _start + _count;
-        if (end + entries.Length > _array.Length)
+        if (_borrowed || end + entries.Length > _array.Length)
         {
-            // Grow into a new array holding only live entries; the old one stays valid for
-            // whoever holds slices of it.
-            var capacity = Math.Max(MinCapacity, 2 * (_count + entries.Length));
+            // Move into a new array holding only live entries; the old one stays valid for
+            // whoever holds slices of it. The new array has room for three times the live
+            // entries and is never smaller than the old one, so a buffer whose prefix is
+            // released as it grows (the unstable tail, a compacted storage) costs little more
+            // than one 8-byte slot per entry appended (measured: bench/Ketch.Raft.Benchmarks).
+            var capacity = Math.Max(Math.Max(MinCapacity, 4 * (_count + entries.Length)), _array.Length);
             var next = new Entry[capacity];
             Array.Copy(_array, _start, next, 0, _count);
             _array = next;
             _start = 0;
+            _borrowed = false;
             end = _count;
         }
         entries.CopyTo(_array.AsSpan(end));
         _count += entries.Length;
+    }
+
+    /// <summary>
+    /// Appends a run of entries; when the buffer is empty and the run is backed by an array,
+    /// the buffer adopts it instead of copying (a follower taking the entries of an append
+    /// message). The adopted array is treated as read-only: the next append copies.
+    /// </summary>
+    public void Append(ReadOnlyMemory<Entry> entries)
+    {
+        if (_count == 0 && !entries.IsEmpty
+            && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(entries, out var segment))
+        {
+            _array = segment.Array!;
+            _start = segment.Offset;
+            _count = segment.Count;
+            _borrowed = true;
+            return;
+        }
+        Append(entries.Span);
     }
 
     /// <summary>Appends one entry at the end.</summary>
@@ -87,6 +113,7 @@ internal sealed class EntryBuffer
         _array = next;
         _start = 0;
         _count = keep;
+        _borrowed = false;
     }
 
     /// <summary>Drops the first <paramref name="n"/> entries.</summary>
@@ -98,11 +125,12 @@ internal sealed class EntryBuffer
         }
         _start += n;
         _count -= n;
-        if (_count == 0 && _array.Length > 16 * MinCapacity)
+        if (_count == 0 && _borrowed)
         {
-            // Release a large array once nothing live is in it; new appends get a fresh one.
+            // Let go of an adopted array as soon as nothing of it is live.
             _array = [];
             _start = 0;
+            _borrowed = false;
         }
     }
 

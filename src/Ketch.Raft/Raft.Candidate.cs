@@ -106,6 +106,7 @@ internal sealed partial class Raft
             Info($"{Id} [logterm: {lastTerm}, index: {lastIndex}] sent {voteMsg.Name()} request to {id} at term {Term}");
             Send(new Message
             {
+                From = Id,
                 To = id,
                 Type = voteMsg,
                 Term = term,

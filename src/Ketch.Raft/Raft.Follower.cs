@@ -51,12 +51,12 @@ internal sealed partial class Raft
         if (m.Index < Log.Committed)
         {
             // Everything up to our commit index is settled; tell the leader where we are.
-            Send(new Message { To = m.From, Type = MessageType.AppResp, Term = Term, Index = Log.Committed });
+            Send(new Message { From = Id, To = m.From, Type = MessageType.AppResp, Term = Term, Index = Log.Committed });
             return;
         }
-        if (Log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries.Span) is { } lastNew)
+        if (Log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries) is { } lastNew)
         {
-            Send(new Message { To = m.From, Type = MessageType.AppResp, Term = Term, Index = lastNew });
+            Send(new Message { From = Id, To = m.From, Type = MessageType.AppResp, Term = Term, Index = lastNew });
             return;
         }
         // Consistency check failed. Hint the largest index at or below the probe whose term is
@@ -67,6 +67,7 @@ internal sealed partial class Raft
         Debug($"{Id} [logterm: {Log.TermOrZero(m.Index)}, index: {m.Index}] rejected MsgApp [logterm: {m.LogTerm}, index: {m.Index}] from {m.From}");
         Send(new Message
         {
+            From = Id,
             To = m.From,
             Type = MessageType.AppResp,
             Term = Term,
@@ -80,7 +81,7 @@ internal sealed partial class Raft
     private void HandleHeartbeat(Message m)
     {
         Log.CommitTo(m.Commit);
-        Send(new Message { To = m.From, Type = MessageType.HeartbeatResp, Term = Term, Context = m.Context });
+        Send(new Message { From = Id, To = m.From, Type = MessageType.HeartbeatResp, Term = Term, Context = m.Context });
     }
 
     private void HandleSnapshot(Message m)
@@ -89,12 +90,12 @@ internal sealed partial class Raft
         if (Restore(s))
         {
             Info($"{Id} [commit: {Log.Committed}] restored snapshot [index: {s.Metadata.Index}, term: {s.Metadata.Term}]");
-            Send(new Message { To = m.From, Type = MessageType.AppResp, Term = Term, Index = Log.LastIndex() });
+            Send(new Message { From = Id, To = m.From, Type = MessageType.AppResp, Term = Term, Index = Log.LastIndex() });
         }
         else
         {
             Info($"{Id} [commit: {Log.Committed}] ignored snapshot [index: {s.Metadata.Index}, term: {s.Metadata.Term}]");
-            Send(new Message { To = m.From, Type = MessageType.AppResp, Term = Term, Index = Log.Committed });
+            Send(new Message { From = Id, To = m.From, Type = MessageType.AppResp, Term = Term, Index = Log.Committed });
         }
     }
 

@@ -17,13 +17,18 @@ internal sealed partial class Raft
         State = StateType.Leader;
         // The leader already knows where it stands: replicate to itself, probe the others.
         Trk.Progress[Id].BecomeReplicate();
+        // The leader always counts as active for check-quorum (Raft thesis §6.2: it steps down
+        // when it has not heard from a majority *including itself*). Reset cleared the flag and
+        // the check-quorum round never clears the leader's own, so set it once here; without
+        // it a 3-member leader would step down on losing a single follower.
+        Trk.Progress[Id].RecentActive = true;
         // Any configuration change in the uncommitted tail may still be pending; treat it as
         // such until it is applied.
         PendingConfIndex = Log.LastIndex();
         // An empty entry of the new term: committing it commits everything before it, which
         // a leader may never do by counting replicas of older terms (Raft §5.4.2, §8).
         var empty = new Entry(Term, Log.LastIndex() + 1, EntryType.Normal, ReadOnlyMemory<byte>.Empty);
-        Log.Append([empty]);
+        Log.AppendLeaderEntry(empty);
         Info($"{Id} became leader at term {Term}");
     }
 
@@ -41,7 +46,7 @@ internal sealed partial class Raft
                     BecomeFollower(Term, 0);
                 }
                 // Start the next round: every follower must be heard from again.
-                foreach (var id in Trk.Ids)
+                foreach (var id in Trk.IdSpan)
                 {
                     if (id != Id)
                     {
@@ -304,6 +309,7 @@ internal sealed partial class Raft
         var commit = Log.Committed;
         Send(new Message
         {
+            From = Id,
             To = to,
             Type = MessageType.App,
             Term = Term,
@@ -347,13 +353,13 @@ internal sealed partial class Raft
         }
         Debug($"{Id} [firstindex: {Log.FirstIndex()}, commit: {Log.Committed}] sent snapshot[index: {s.Metadata.Index}, term: {s.Metadata.Term}] to {to} [{pr.Describe()}]");
         pr.BecomeSnapshot(s.Metadata.Index);
-        Send(new Message { To = to, Type = MessageType.Snap, Term = Term, Snapshot = s });
+        Send(new Message { From = Id, To = to, Type = MessageType.Snap, Term = Term, Snapshot = s });
         return true;
     }
 
     private void BcastAppend()
     {
-        foreach (var id in Trk.Ids)
+        foreach (var id in Trk.IdSpan)
         {
             if (id != Id)
             {
@@ -364,7 +370,7 @@ internal sealed partial class Raft
 
     private void BcastHeartbeat()
     {
-        foreach (var id in Trk.Ids)
+        foreach (var id in Trk.IdSpan)
         {
             if (id == Id)
             {
@@ -374,14 +380,21 @@ internal sealed partial class Raft
             // Never tell a follower to commit past what it is known to hold: it may not have
             // those entries, or hold different ones.
             var commit = Math.Min(pr.Match, Log.Committed);
-            Send(new Message { To = id, Type = MessageType.Heartbeat, Term = Term, Commit = commit });
+            Send(new Message { From = Id, To = id, Type = MessageType.Heartbeat, Term = Term, Commit = commit });
             pr.SentHeartbeatCommit(commit);
         }
     }
 
     /// <summary>Advances the commit index to what a quorum holds, if that entry is of the
     /// current term (Raft §5.4.2).</summary>
-    private bool MaybeCommit() => Log.MaybeCommit(Trk.Committed(), Term);
+    private bool MaybeCommit()
+    {
+        var index = Trk.Committed();
+        // Test-only hook (PlantedBug.CommitOldTermEntries): pretend the entry is of the current
+        // term, so the §5.4.2 check passes for older-term entries. Never set in production.
+        var term = _plantedBug == PlantedBug.CommitOldTermEntries ? Log.TermOrZero(index) : Term;
+        return Log.MaybeCommit(index, term);
+    }
 
     /// <summary>Called when entries up to (index, term) are durable locally: the leader's own
     /// acknowledgement, which may complete a quorum.</summary>

@@ -25,6 +25,7 @@ internal sealed partial class Raft
     private readonly bool _checkQuorum;
     private readonly bool _preVote;
     private readonly bool _disableProposalForwarding;
+    private readonly PlantedBug _plantedBug; // test-only hook, PlantedBug.None in production
 
     // Messages that may leave at once, and messages that may leave only after this Ready's
     // entries and hard state are durable (see Ready and docs/raft.md).
@@ -49,6 +50,7 @@ internal sealed partial class Raft
         _checkQuorum = config.CheckQuorum;
         _preVote = config.PreVote;
         _disableProposalForwarding = config.DisableProposalForwarding;
+        _plantedBug = config.PlantedBug;
         Log = new RaftLog(config.Storage, config.MaxCommittedSizePerReadyBytes);
         Trk = new ProgressTracker(config.MaxInflightMsgs, config.MaxInflightBytes);
 
@@ -97,12 +99,18 @@ internal sealed partial class Raft
     public long UncommittedSize => _uncommittedSize;
 
     /// <summary>Hands out the queued messages: (send now, send after persisting).</summary>
-    public (List<Message> Now, List<Message> AfterPersist) TakeMessages()
+    public (IReadOnlyList<Message> Now, IReadOnlyList<Message> AfterPersist) TakeMessages() =>
+        (Take(ref _msgs), Take(ref _msgsAfterPersist));
+
+    private static IReadOnlyList<Message> Take(ref List<Message> list)
     {
-        var result = (_msgs, _msgsAfterPersist);
-        _msgs = [];
-        _msgsAfterPersist = [];
-        return result;
+        if (list.Count == 0)
+        {
+            return [];
+        }
+        var taken = list;
+        list = new List<Message>(Math.Min(taken.Count, 16));
+        return taken;
     }
 
     public bool HasMessages => _msgs.Count > 0 || _msgsAfterPersist.Count > 0;
@@ -169,11 +177,11 @@ internal sealed partial class Raft
                 // A stale leader (for example one partitioned away) learns the current term
                 // from this answer and steps down; without it, with check-quorum or pre-vote,
                 // the group could wait forever on a leader that cannot win nor lose.
-                Send(new Message { To = m.From, Type = MessageType.AppResp, Term = Term });
+                Send(new Message { From = Id, To = m.From, Type = MessageType.AppResp, Term = Term });
             }
             else if (m.Type == MessageType.PreVote)
             {
-                Send(new Message { To = m.From, Type = MessageType.PreVoteResp, Term = Term, Reject = true });
+                Send(new Message { From = Id, To = m.From, Type = MessageType.PreVoteResp, Term = Term, Reject = true });
             }
             else
             {
@@ -209,14 +217,15 @@ internal sealed partial class Raft
     {
         var canVote = Vote == m.From
             || (Vote == 0 && Lead == 0)
-            || (m.Type == MessageType.PreVote && m.Term > Term);
+            || (m.Type == MessageType.PreVote && m.Term > Term)
+            || _plantedBug == PlantedBug.DoubleVote; // test-only hook: ignores the vote already cast
         var respType = m.Type.VoteResponseFor();
         if (canVote && Log.IsUpToDate(m.Index, m.LogTerm))
         {
             Info($"{Id} [logterm: {Log.LastTerm()}, index: {Log.LastIndex()}, vote: {Vote}] cast {m.Type.Name()} for {m.From} [logterm: {m.LogTerm}, index: {m.Index}] at term {Term}");
             // The response carries the request's term: for a pre-vote that is the term the
             // candidate will use, which it must recognise as an answer to its request.
-            Send(new Message { To = m.From, Type = respType, Term = m.Term });
+            Send(new Message { From = Id, To = m.From, Type = respType, Term = m.Term });
             if (m.Type == MessageType.Vote)
             {
                 _electionElapsed = 0;
@@ -226,7 +235,7 @@ internal sealed partial class Raft
         else
         {
             Info($"{Id} [logterm: {Log.LastTerm()}, index: {Log.LastIndex()}, vote: {Vote}] rejected {m.Type.Name()} from {m.From} [logterm: {m.LogTerm}, index: {m.Index}] at term {Term}");
-            Send(new Message { To = m.From, Type = respType, Term = Term, Reject = true });
+            Send(new Message { From = Id, To = m.From, Type = respType, Term = Term, Reject = true });
         }
     }
 
@@ -370,7 +379,7 @@ internal sealed partial class Raft
         // until Advance confirms them, so a leader never commits on the strength of entries
         // that a crash could take from it.
         var stableLast = Log.Unstable.Count > 0 ? Log.Unstable.Offset - 1 : last;
-        foreach (var id in Trk.Ids)
+        foreach (var id in Trk.IdSpan)
         {
             Trk.Progress[id].Reset(id == Id ? Math.Min(stableLast, last) : 0, last + 1);
         }

@@ -54,6 +54,10 @@ public sealed class RaftConfig
     /// <summary>Where log lines go.</summary>
     public IRaftLogger Logger { get; init; } = NullRaftLogger.Instance;
 
+    /// <summary>TEST-ONLY HOOK: a known bug for the simulator's checker tests to plant (see
+    /// <see cref="Ketch.Raft.PlantedBug"/>). Internal, default <see cref="PlantedBug.None"/>.</summary>
+    internal PlantedBug PlantedBug { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

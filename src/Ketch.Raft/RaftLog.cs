@@ -97,14 +97,14 @@ internal sealed class RaftLog
     /// commit index to what the leader says is committed but not past what was verified.
     /// </summary>
     /// <returns>The index of the last new entry, or null if the consistency check failed.</returns>
-    public ulong? MaybeAppend(ulong index, ulong logTerm, ulong committed, ReadOnlySpan<Entry> entries)
+    public ulong? MaybeAppend(ulong index, ulong logTerm, ulong committed, ReadOnlyMemory<Entry> entries)
     {
         if (!MatchTerm(index, logTerm))
         {
             return null;
         }
         var lastNew = index + (ulong)entries.Length;
-        var conflict = FindConflict(entries);
+        var conflict = FindConflict(entries.Span);
         if (conflict != 0)
         {
             if (conflict <= Committed)
@@ -156,13 +156,13 @@ internal sealed class RaftLog
     }
 
     /// <summary>Appends entries to the unstable tail; returns the new last index.</summary>
-    public ulong Append(ReadOnlySpan<Entry> entries)
+    public ulong Append(ReadOnlyMemory<Entry> entries)
     {
         if (entries.IsEmpty)
         {
             return LastIndex();
         }
-        var after = entries[0].Index - 1;
+        var after = entries.Span[0].Index - 1;
         if (after < Committed)
         {
             throw new InvalidOperationException($"appending after {after} would overwrite committed entries (committed {Committed})");
@@ -179,7 +179,7 @@ internal sealed class RaftLog
         {
             throw new InvalidOperationException($"leader entry at {entry.Index}, expected {expected}");
         }
-        _unstable.TruncateAndAppend(new ReadOnlySpan<Entry>(in entry));
+        _unstable.AppendAtEnd(entry);
     }
 
     /// <summary>Whether a snapshot is waiting to be persisted; while one is, no entries are

@@ -109,9 +109,9 @@ internal sealed class Unstable
 
     /// <summary>Appends entries, first dropping any held entries at or after the first new index
     /// (a conflicting suffix, Raft §5.3).</summary>
-    public void TruncateAndAppend(ReadOnlySpan<Entry> entries)
+    public void TruncateAndAppend(ReadOnlyMemory<Entry> entries)
     {
-        var from = entries[0].Index;
+        var from = entries.Span[0].Index;
         var end = Offset + (ulong)_entries.Count;
         if (from == end)
         {
@@ -128,8 +128,21 @@ internal sealed class Unstable
         else
         {
             _entries.TruncateTo((int)(from - Offset));
-            _entries.Append(entries);
+            _entries.Append(entries.Span);
         }
+    }
+
+    /// <summary>Appends one entry right after the last one (the leader's proposals).</summary>
+    public void AppendAtEnd(Entry entry)
+    {
+        var end = Offset + (ulong)_entries.Count;
+        if (entry.Index != end)
+        {
+            // The log's last index comes from storage here (nothing unstable); append after it.
+            TruncateAndAppend(new[] { entry });
+            return;
+        }
+        _entries.Append(entry);
     }
 
     /// <summary>Entries [lo, hi), which must lie within the unstable part.</summary>

@@ -4,12 +4,19 @@ namespace Ketch.Raft.Storage;
 /// The reference <see cref="IRaftStorage"/>: everything in memory. Tests and the simulator use
 /// it as is; a durable member feeds one from its WAL on restart. Thread-safe.
 /// </summary>
+/// <remarks>
+/// Entries are kept as the runs the application appended (chunks), not copied into one
+/// array: the runs a <see cref="Ready"/> hands out are immutable, so keeping references to
+/// them costs nothing per entry. Compaction drops whole chunks and trims the first one.
+/// </remarks>
 public sealed class MemoryStorage : IRaftStorage
 {
     private readonly Lock _lock = new();
-    private readonly EntryBuffer _entries = new();
+    private readonly List<ReadOnlyMemory<Entry>> _chunks = [];
+    private int _firstChunk;
+    private ulong _count;
     private HardState _hardState;
-    private Snapshot _snapshot = Ketch.Raft.Snapshot.Empty;
+    private Ketch.Raft.Snapshot _snapshot = Ketch.Raft.Snapshot.Empty;
 
     // The compaction point: the entry just before the first held one. Its term stays readable.
     private ulong _offsetIndex;
@@ -66,12 +73,23 @@ public sealed class MemoryStorage : IRaftStorage
             {
                 throw new ArgumentOutOfRangeException(nameof(lo), $"invalid range [{lo},{hi})");
             }
-            if (_entries.Count == 0)
+            if (_count == 0)
             {
                 return StorageResult<ReadOnlyMemory<Entry>>.Fail(StorageError.Unavailable);
             }
-            var slice = _entries.Slice((int)(lo - _offsetIndex - 1), (int)(hi - _offsetIndex - 1));
-            return LogLimits.LimitSize(slice, maxBytes);
+            if (lo == hi)
+            {
+                return ReadOnlyMemory<Entry>.Empty;
+            }
+            var (chunk, pos) = Locate(lo);
+            var run = _chunks[chunk];
+            var want = hi - lo;
+            if ((ulong)(run.Length - pos) >= want)
+            {
+                // The common case: the range lies in one appended run; share it.
+                return LogLimits.LimitSize(run.Slice(pos, (int)want), maxBytes);
+            }
+            return Gather(chunk, pos, want, maxBytes);
         }
     }
 
@@ -92,7 +110,7 @@ public sealed class MemoryStorage : IRaftStorage
             {
                 return StorageResult<ulong>.Fail(StorageError.Unavailable);
             }
-            return _entries[(int)(index - _offsetIndex - 1)].Term;
+            return EntryAt(index).Term;
         }
     }
 
@@ -137,7 +155,9 @@ public sealed class MemoryStorage : IRaftStorage
             _snapshot = snapshot;
             _offsetIndex = snapshot.Metadata.Index;
             _offsetTerm = snapshot.Metadata.Term;
-            _entries.Clear();
+            _chunks.Clear();
+            _firstChunk = 0;
+            _count = 0;
             return StorageError.None;
         }
     }
@@ -157,7 +177,11 @@ public sealed class MemoryStorage : IRaftStorage
             {
                 throw new ArgumentOutOfRangeException(nameof(index), $"snapshot index {index} is past last index {last}");
             }
-            var term = index == _offsetIndex ? _offsetTerm : _entries[(int)(index - _offsetIndex - 1)].Term;
+            if (index < _offsetIndex)
+            {
+                return StorageResult<Ketch.Raft.Snapshot>.Fail(StorageError.Compacted);
+            }
+            var term = index == _offsetIndex ? _offsetTerm : EntryAt(index).Term;
             _snapshot = new Ketch.Raft.Snapshot(data, new SnapshotMetadata(index, term, confState ?? _snapshot.Metadata.ConfState));
             return _snapshot;
         }
@@ -178,18 +202,22 @@ public sealed class MemoryStorage : IRaftStorage
             {
                 throw new ArgumentOutOfRangeException(nameof(compactIndex), $"compact index {compactIndex} is past last index {last}");
             }
-            var n = (int)(compactIndex - _offsetIndex);
-            _offsetTerm = _entries[n - 1].Term;
-            _offsetIndex = compactIndex;
-            _entries.DropPrefix(n);
+            _offsetTerm = EntryAt(compactIndex).Term;
+            DropThrough(compactIndex);
             return StorageError.None;
         }
     }
 
-    /// <summary>Appends entries handed out by a Ready. Entries at indexes already held replace
-    /// them and everything after (the leader overwrote a conflicting suffix); entries before the
-    /// compaction point are ignored. A gap after the last index is a bug and throws.</summary>
-    public void Append(ReadOnlySpan<Entry> entries)
+    /// <summary>Appends a copy of entries; see <see cref="Append(ReadOnlyMemory{Entry})"/>.</summary>
+    public void Append(ReadOnlySpan<Entry> entries) => Append((ReadOnlyMemory<Entry>)entries.ToArray());
+
+    /// <summary>
+    /// Appends entries handed out by a Ready, keeping a reference to them (they are immutable).
+    /// Entries at indexes already held replace them and everything after (the leader overwrote a
+    /// conflicting suffix); entries before the compaction point are ignored. A gap after the last
+    /// index is a bug and throws.
+    /// </summary>
+    public void Append(ReadOnlyMemory<Entry> entries)
     {
         if (entries.IsEmpty)
         {
@@ -198,25 +226,129 @@ public sealed class MemoryStorage : IRaftStorage
         lock (_lock)
         {
             var first = _offsetIndex + 1;
-            var lastNew = entries[^1].Index;
-            if (lastNew < first)
+            var span = entries.Span;
+            if (span[^1].Index < first)
             {
                 return;
             }
-            if (entries[0].Index < first)
+            if (span[0].Index < first)
             {
-                entries = entries[(int)(first - entries[0].Index)..];
+                entries = entries[(int)(first - span[0].Index)..];
+                span = entries.Span;
             }
-            var position = entries[0].Index - first;
-            if (position > (ulong)_entries.Count)
+            var from = span[0].Index;
+            var last = LastIndexLocked();
+            if (from > last + 1)
             {
-                throw new InvalidOperationException(
-                    $"missing log entries: last index {LastIndexLocked()}, appending at {entries[0].Index}");
+                throw new InvalidOperationException($"missing log entries: last index {last}, appending at {from}");
             }
-            _entries.TruncateTo((int)position);
-            _entries.Append(entries);
+            if (from <= last)
+            {
+                TruncateFrom(from);
+            }
+            _chunks.Add(entries);
+            _count += (ulong)entries.Length;
         }
     }
 
-    private ulong LastIndexLocked() => _offsetIndex + (ulong)_entries.Count;
+    private ulong LastIndexLocked() => _offsetIndex + _count;
+
+    private Entry EntryAt(ulong index)
+    {
+        var (chunk, pos) = Locate(index);
+        return _chunks[chunk].Span[pos];
+    }
+
+    /// <summary>The chunk holding <paramref name="index"/> and the position in it: a binary
+    /// search over the chunks' first indexes (the chunks are contiguous and ascending).</summary>
+    private (int Chunk, int Position) Locate(ulong index)
+    {
+        int lo = _firstChunk, hi = _chunks.Count - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) / 2;
+            if (_chunks[mid].Span[0].Index <= index)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        var run = _chunks[lo].Span;
+        var pos = (long)(index - run[0].Index);
+        if (pos < 0 || pos >= run.Length)
+        {
+            throw new InvalidOperationException($"index {index} not found in storage (offset {_offsetIndex}, count {_count})");
+        }
+        return (lo, (int)pos);
+    }
+
+    /// <summary>Copies a range that spans chunks into one array, up to the size limit.</summary>
+    private ReadOnlyMemory<Entry> Gather(int chunk, int pos, ulong want, long maxBytes)
+    {
+        var result = new List<Entry>();
+        long size = 0;
+        while ((ulong)result.Count < want && chunk < _chunks.Count)
+        {
+            var run = _chunks[chunk].Span;
+            for (; pos < run.Length && (ulong)result.Count < want; pos++)
+            {
+                size += run[pos].SizeBytes;
+                if (result.Count > 0 && size > maxBytes)
+                {
+                    return result.ToArray();
+                }
+                result.Add(run[pos]);
+            }
+            chunk++;
+            pos = 0;
+        }
+        return result.ToArray();
+    }
+
+    private void DropThrough(ulong index)
+    {
+        while (_firstChunk < _chunks.Count)
+        {
+            var run = _chunks[_firstChunk];
+            var lastInRun = run.Span[^1].Index;
+            if (lastInRun <= index)
+            {
+                _chunks[_firstChunk] = default;
+                _firstChunk++;
+                continue;
+            }
+            var firstInRun = run.Span[0].Index;
+            if (firstInRun <= index)
+            {
+                _chunks[_firstChunk] = run[(int)(index + 1 - firstInRun)..];
+            }
+            break;
+        }
+        _count -= index - _offsetIndex;
+        _offsetIndex = index;
+        if (_firstChunk > 1024 && _firstChunk * 2 > _chunks.Count)
+        {
+            // Reclaim the list slots of dropped chunks once they are the majority.
+            _chunks.RemoveRange(0, _firstChunk);
+            _firstChunk = 0;
+        }
+    }
+
+    private void TruncateFrom(ulong from)
+    {
+        var (chunk, pos) = Locate(from);
+        if (pos == 0)
+        {
+            _chunks.RemoveRange(chunk, _chunks.Count - chunk);
+        }
+        else
+        {
+            _chunks[chunk] = _chunks[chunk][..pos];
+            _chunks.RemoveRange(chunk + 1, _chunks.Count - chunk - 1);
+        }
+        _count = from - 1 - _offsetIndex;
+    }
 }

@@ -43,6 +43,10 @@ public sealed class ProgressTracker : IAckedIndexer
     /// <summary>Member ids, ascending.</summary>
     public IReadOnlyList<ulong> Ids => _ids;
 
+    /// <summary>Member ids, ascending, as a span: iterating it allocates nothing, which
+    /// matters on the leader's per-proposal broadcast path.</summary>
+    internal ReadOnlySpan<ulong> IdSpan => _ids;
+
     /// <summary>The votes recorded in the current election.</summary>
     public IReadOnlyDictionary<ulong, bool> Votes => _votes;
 
