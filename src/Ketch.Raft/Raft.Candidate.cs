@@ -141,6 +141,9 @@ internal sealed partial class Raft
             case MessageType.Prop:
                 Info($"{Id} no leader at term {Term}; dropping proposal");
                 return StepResult.ProposalDropped;
+            case MessageType.ReadIndex or MessageType.TransferLeader:
+                Info($"{Id} no leader at term {Term}; dropping {m.Type.Name()}");
+                return StepResult.ProposalDropped;
             case MessageType.App:
                 BecomeFollower(m.Term, m.From);
                 HandleAppendEntries(m);

@@ -35,6 +35,25 @@ internal sealed partial class Raft
                 Lead = m.From;
                 HandleSnapshot(m);
                 break;
+            case MessageType.TransferLeader:
+                if (Lead == 0)
+                {
+                    Info($"{Id} no leader at term {Term}; dropping leader transfer msg");
+                    return StepResult.ProposalDropped;
+                }
+                Send(new Message { Type = MessageType.TransferLeader, To = Lead, From = m.From });
+                break;
+            case MessageType.ReadIndex:
+                if (Lead == 0)
+                {
+                    Info($"{Id} no leader at term {Term}; dropping index reading msg");
+                    return StepResult.ProposalDropped;
+                }
+                Send(new Message { Type = MessageType.ReadIndex, To = Lead, From = m.From, Context = m.Context });
+                break;
+            case MessageType.ReadIndexResp:
+                _readStates.Add(new ReadState(m.Index, m.Context));
+                break;
             case MessageType.TimeoutNow:
                 // The leader hands us leadership: campaign at once, skipping pre-vote, with a
                 // request that overrides the other members' leader stickiness (thesis §3.10).

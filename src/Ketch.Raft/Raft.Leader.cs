@@ -56,6 +56,9 @@ internal sealed partial class Raft
                 return StepResult.Ok;
             case MessageType.Prop:
                 return ProposeAsLeader(m.Entries.Span);
+            case MessageType.ReadIndex:
+                HandleReadIndexAsLeader(m);
+                return StepResult.Ok;
         }
 
         if (!Trk.Progress.TryGetValue(m.From, out var pr))
@@ -77,6 +80,10 @@ internal sealed partial class Raft
                 {
                     MaybeSendAppend(m.From, sendIfEmpty: true);
                 }
+                HandleReadIndexHeartbeatAck(m);
+                break;
+            case MessageType.TransferLeader:
+                HandleTransferLeader(m, pr);
                 break;
             case MessageType.SnapStatus:
                 if (pr.State != ProgressState.Snapshot)
@@ -155,7 +162,7 @@ internal sealed partial class Raft
         }
         if (MaybeCommit())
         {
-            BcastAppend();
+            OnCommitAdvanced();
         }
         else if (wasPaused)
         {
@@ -165,6 +172,20 @@ internal sealed partial class Raft
         while (MaybeSendAppend(m.From, sendIfEmpty: false))
         {
         }
+        if (m.From == LeadTransferee && pr.Match == Log.LastIndex())
+        {
+            // The transferee caught up: hand over (thesis §3.10).
+            Info($"{Id} sent MsgTimeoutNow to {m.From} after received MsgAppResp");
+            SendTimeoutNow(m.From);
+        }
+    }
+
+    /// <summary>The commit index moved: reads held for this term's first commit can be
+    /// answered, and followers learn the new commit index.</summary>
+    private void OnCommitAdvanced()
+    {
+        ReleasePendingReadIndexMessages();
+        BcastAppend();
     }
 
     /// <summary>Appends proposed entries to the leader's log, stamping term and index
@@ -252,9 +273,9 @@ internal sealed partial class Raft
     {
         if (type != EntryType.Normal)
         {
-            if (PendingConfIndex > Log.Applied)
+            if (RefuseConfChange(type, data) is { } reason)
             {
-                Info($"{Id} ignoring conf change at index {index}: a previous change at {PendingConfIndex} is not applied yet (applied {Log.Applied})");
+                Info($"{Id} ignoring conf change at index {index}: {reason}");
                 return new Entry(Term, index, EntryType.Normal, ReadOnlyMemory<byte>.Empty);
             }
             PendingConfIndex = index;
@@ -368,7 +389,11 @@ internal sealed partial class Raft
         }
     }
 
-    private void BcastHeartbeat()
+    /// <summary>Heartbeats carry the newest pending read's context, so a lost round of read
+    /// confirmations is retried by the next heartbeat.</summary>
+    private void BcastHeartbeat() => BcastHeartbeat(_readOnly.LastPendingContext());
+
+    private void BcastHeartbeat(ReadOnlyMemory<byte> context)
     {
         foreach (var id in Trk.IdSpan)
         {
@@ -380,7 +405,7 @@ internal sealed partial class Raft
             // Never tell a follower to commit past what it is known to hold: it may not have
             // those entries, or hold different ones.
             var commit = Math.Min(pr.Match, Log.Committed);
-            Send(new Message { From = Id, To = id, Type = MessageType.Heartbeat, Term = Term, Commit = commit });
+            Send(new Message { From = Id, To = id, Type = MessageType.Heartbeat, Term = Term, Commit = commit, Context = context });
             pr.SentHeartbeatCommit(commit);
         }
     }
@@ -407,7 +432,7 @@ internal sealed partial class Raft
         }
         if (Trk.Progress.TryGetValue(Id, out var self) && self.MaybeUpdate(index) && MaybeCommit())
         {
-            BcastAppend();
+            OnCommitAdvanced();
         }
     }
 

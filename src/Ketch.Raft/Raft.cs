@@ -50,6 +50,7 @@ internal sealed partial class Raft
         _checkQuorum = config.CheckQuorum;
         _preVote = config.PreVote;
         _disableProposalForwarding = config.DisableProposalForwarding;
+        _readOnly = new ReadOnly(config.ReadOnlyOption);
         _plantedBug = config.PlantedBug;
         Log = new RaftLog(config.Storage, config.MaxCommittedSizePerReadyBytes);
         Trk = new ProgressTracker(config.MaxInflightMsgs, config.MaxInflightBytes);
@@ -257,7 +258,7 @@ internal sealed partial class Raft
                     throw new InvalidOperationException($"term must be set when sending {m.Type.Name()}");
                 }
                 break;
-            case MessageType.Prop or MessageType.ReadIndex:
+            case MessageType.Prop or MessageType.ReadIndex or MessageType.TransferLeader:
                 if (m.Term != 0)
                 {
                     throw new InvalidOperationException($"term must not be set when sending {m.Type.Name()} (was {m.Term})");
@@ -385,6 +386,7 @@ internal sealed partial class Raft
         }
         PendingConfIndex = 0;
         _uncommittedSize = 0;
+        ResetReads();
     }
 
     internal void BecomeFollower(ulong term, ulong lead)

@@ -45,6 +45,10 @@ public sealed class RaftConfig
     /// partitioned member cannot disrupt the group by raising its term.</summary>
     public bool PreVote { get; init; }
 
+    /// <summary>How the leader confirms leadership for read-index requests.
+    /// <see cref="ReadOnlyOption.LeaseBased"/> requires <see cref="CheckQuorum"/>.</summary>
+    public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
+
     /// <summary>Followers drop proposals instead of forwarding them to the leader.</summary>
     public bool DisableProposalForwarding { get; init; }
 
@@ -89,6 +93,10 @@ public sealed class RaftConfig
         if (MaxSizePerMsgBytes <= 0 || MaxCommittedSizePerReadyBytes <= 0 || MaxUncommittedEntriesBytes <= 0)
         {
             throw new ArgumentException("size limits must be greater than 0");
+        }
+        if (ReadOnlyOption == ReadOnlyOption.LeaseBased && !CheckQuorum)
+        {
+            throw new ArgumentException("ReadOnlyOption.LeaseBased requires CheckQuorum", nameof(ReadOnlyOption));
         }
         ArgumentNullException.ThrowIfNull(Logger);
     }

@@ -40,6 +40,51 @@ public sealed class RawNode
     /// <summary>Proposes several entries at once (one message, one append).</summary>
     public StepResult Propose(ReadOnlySpan<ReadOnlyMemory<byte>> data) => Propose(data, EntryType.Normal);
 
+    /// <summary>Proposes a single-operation membership change. It takes effect on each member
+    /// when the application applies the committed entry and calls <see cref="ApplyConfChange(ConfChange)"/>.
+    /// While another change is unapplied, or the group is joint, the leader replaces it by an
+    /// empty entry (it is refused, not lost silently: it never applies).</summary>
+    public StepResult ProposeConfChange(ConfChange cc)
+    {
+        ArgumentNullException.ThrowIfNull(cc);
+        ReadOnlyMemory<byte> data = Encoding.RaftEncoding.Encode(cc);
+        return Propose(new ReadOnlySpan<ReadOnlyMemory<byte>>(in data), EntryType.ConfChange);
+    }
+
+    /// <summary>Proposes a membership change of any size; more than one voter change goes
+    /// through joint consensus. An empty change leaves a joint configuration.</summary>
+    public StepResult ProposeConfChange(ConfChangeV2 cc)
+    {
+        ArgumentNullException.ThrowIfNull(cc);
+        ReadOnlyMemory<byte> data = Encoding.RaftEncoding.Encode(cc);
+        return Propose(new ReadOnlySpan<ReadOnlyMemory<byte>>(in data), EntryType.ConfChangeV2);
+    }
+
+    /// <summary>Switches this member to the configuration a committed change leads to; call it
+    /// when applying a conf-change entry. Returns the new configuration, to be saved with the
+    /// applied state (and in the next snapshot).</summary>
+    /// <exception cref="ConfChangeException">The change does not apply to the current configuration.</exception>
+    public ConfState ApplyConfChange(ConfChange cc) => ApplyConfChange(cc.ToV2());
+
+    /// <inheritdoc cref="ApplyConfChange(ConfChange)"/>
+    public ConfState ApplyConfChange(ConfChangeV2 cc)
+    {
+        ArgumentNullException.ThrowIfNull(cc);
+        return _raft.ApplyConfChange(cc);
+    }
+
+    /// <summary>Asks the leader to hand leadership to <paramref name="transferee"/> (thesis §3.10).
+    /// While the transfer runs (at most an election timeout) the leader drops proposals.</summary>
+    public StepResult TransferLeadership(ulong transferee) =>
+        _raft.Step(new Message { Type = MessageType.TransferLeader, From = transferee });
+
+    /// <summary>Requests a read index for a linearizable read (thesis §6.4). The answer comes back
+    /// as a <see cref="ReadState"/> in a later Ready, carrying <paramref name="requestContext"/>,
+    /// which must be unique among pending reads. A read is never answered by a member that lost
+    /// leadership meanwhile: the caller retries after a timeout.</summary>
+    public StepResult ReadIndex(ReadOnlyMemory<byte> requestContext) =>
+        _raft.Step(new Message { Type = MessageType.ReadIndex, From = Id, Context = requestContext });
+
     private StepResult Propose(ReadOnlySpan<ReadOnlyMemory<byte>> data, EntryType type)
     {
         if (data.IsEmpty)
@@ -87,7 +132,8 @@ public sealed class RawNode
             return true;
         }
         var log = _raft.Log;
-        return log.HasPendingSnapshot || log.Unstable.Count > 0 || _raft.HasMessages || log.HasNextCommittedEntries();
+        return log.HasPendingSnapshot || log.Unstable.Count > 0 || _raft.HasMessages || log.HasNextCommittedEntries()
+            || _raft.ReadStateCount > 0;
     }
 
     /// <summary>
@@ -116,6 +162,7 @@ public sealed class RawNode
             CommittedEntries = committed,
             Messages = now,
             MessagesAfterPersist = after,
+            ReadStates = _raft.TakeReadStates(),
             MustSync = !entries.IsEmpty || hard.Term != _prevHardState.Term || hard.Vote != _prevHardState.Vote
                 || log.Unstable.Snapshot is not null,
         };
@@ -155,6 +202,7 @@ public sealed class RawNode
             var span = rd.CommittedEntries.Span;
             _raft.Log.AppliedTo(span[^1].Index);
             _raft.ReduceUncommittedSize(LogLimits.PayloadBytes(span));
+            _raft.OnApplied();
         }
     }
 

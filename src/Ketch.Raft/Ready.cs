@@ -36,6 +36,10 @@ public sealed class Ready
     /// <summary>Entries committed and not yet applied, in log order.</summary>
     public ReadOnlyMemory<Entry> CommittedEntries { get; init; }
 
+    /// <summary>Answers to read-index requests: serve each read once the state machine has
+    /// applied up to its index.</summary>
+    public IReadOnlyList<ReadState> ReadStates { get; init; } = [];
+
     /// <summary>Messages that may be sent before persisting anything.</summary>
     public IReadOnlyList<Message> Messages { get; init; } = [];
 
@@ -49,5 +53,5 @@ public sealed class Ready
 
     /// <summary>Whether this Ready holds anything to do.</summary>
     public bool IsEmpty => SoftState is null && HardState is null && Entries.IsEmpty && Snapshot is null
-        && CommittedEntries.IsEmpty && Messages.Count == 0 && MessagesAfterPersist.Count == 0;
+        && CommittedEntries.IsEmpty && Messages.Count == 0 && MessagesAfterPersist.Count == 0 && ReadStates.Count == 0;
 }

@@ -170,6 +170,94 @@ public static class RaftEncoding
         };
     }
 
+    /// <summary>Encodes a v1 membership change (the data of an <see cref="EntryType.ConfChange"/>
+    /// entry): type, node id, context.</summary>
+    public static byte[] Encode(ConfChange cc)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var w = new RaftWriter(buffer);
+        w.WriteByte((byte)cc.Type);
+        w.WriteVarint(cc.NodeId);
+        w.WriteBytes(cc.Context.Span);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads a v1 membership change.</summary>
+    public static ConfChange ReadConfChange(ReadOnlyMemory<byte> input)
+    {
+        var r = new RaftReader(input);
+        var type = ReadConfChangeType(ref r);
+        var cc = new ConfChange(type, r.ReadVarint(), r.ReadBytes("conf change context"));
+        EnsureEnd(ref r, "conf change");
+        return cc;
+    }
+
+    /// <summary>Encodes a v2 membership change (the data of an
+    /// <see cref="EntryType.ConfChangeV2"/> entry): transition, operations, context. The
+    /// empty change (leave joint) encodes as zero bytes.</summary>
+    public static byte[] Encode(ConfChangeV2 cc)
+    {
+        if (cc.IsLeaveJoint && cc.Context.IsEmpty)
+        {
+            return [];
+        }
+        var buffer = new ArrayBufferWriter<byte>();
+        var w = new RaftWriter(buffer);
+        w.WriteByte((byte)cc.Transition);
+        w.WriteVarint((ulong)cc.Changes.Count);
+        foreach (var c in cc.Changes)
+        {
+            w.WriteByte((byte)c.Type);
+            w.WriteVarint(c.NodeId);
+        }
+        w.WriteBytes(cc.Context.Span);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads a v2 membership change; empty input is the empty change.</summary>
+    public static ConfChangeV2 ReadConfChangeV2(ReadOnlyMemory<byte> input)
+    {
+        if (input.IsEmpty)
+        {
+            return ConfChangeV2.LeaveJointChange;
+        }
+        var r = new RaftReader(input);
+        var transition = r.ReadByte();
+        if (transition > (byte)ConfChangeTransition.JointExplicit)
+        {
+            throw new RaftDecodeException($"unknown conf change transition {transition} at offset 0");
+        }
+        var n = r.ReadLength("conf change list");
+        var changes = new ConfChangeSingle[n];
+        for (var i = 0; i < n; i++)
+        {
+            var type = ReadConfChangeType(ref r);
+            changes[i] = new ConfChangeSingle(type, r.ReadVarint());
+        }
+        var cc = new ConfChangeV2((ConfChangeTransition)transition, changes, r.ReadBytes("conf change context"));
+        EnsureEnd(ref r, "conf change v2");
+        return cc;
+    }
+
+    /// <summary>Reads the membership change in a conf-change entry of either version.</summary>
+    public static ConfChangeV2 ReadConfChangeEntry(Entry entry) => entry.Type switch
+    {
+        EntryType.ConfChange => ReadConfChange(entry.Data).ToV2(),
+        EntryType.ConfChangeV2 => ReadConfChangeV2(entry.Data),
+        _ => throw new ArgumentException($"entry {entry.Index} is not a conf change", nameof(entry)),
+    };
+
+    private static ConfChangeType ReadConfChangeType(ref RaftReader r)
+    {
+        var offset = r.Position;
+        var type = r.ReadByte();
+        if (type > (byte)ConfChangeType.AddLearnerNode)
+        {
+            throw new RaftDecodeException($"unknown conf change type {type} at offset {offset}");
+        }
+        return (ConfChangeType)type;
+    }
+
     /// <summary>Encodes a message into a new array (convenience for tests and tools).</summary>
     public static byte[] ToBytes(Message m)
     {

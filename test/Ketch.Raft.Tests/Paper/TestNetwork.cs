@@ -14,7 +14,7 @@ internal sealed class TestNetwork
     private readonly Queue<Message> _inFlight = new();
 
     public TestNetwork(int members, bool preVote = false, bool checkQuorum = false, int electionTicks = 10,
-        Func<ulong, (ulong[] LogTerms, ulong Term)>? logs = null)
+        Func<ulong, (ulong[] LogTerms, ulong Term)>? logs = null, ReadOnlyOption readOnly = ReadOnlyOption.Safe)
     {
         var ids = Enumerable.Range(1, members).Select(i => (ulong)i).ToArray();
         foreach (var id in ids)
@@ -35,12 +35,42 @@ internal sealed class TestNetwork
                 HeartbeatTicks = 1,
                 PreVote = preVote,
                 CheckQuorum = checkQuorum,
+                ReadOnlyOption = readOnly,
                 RandomSeed = 42,
             });
         }
     }
 
     public Dictionary<ulong, RawNode> Nodes { get; } = [];
+
+    /// <summary>The configuration each member switched to when it last applied a change.</summary>
+    public Dictionary<ulong, ConfState> ConfStates { get; } = [];
+
+    /// <summary>Every read-index answer, with the member that got it.</summary>
+    public List<(ulong Id, ReadState State)> ReadStates { get; } = [];
+
+    /// <summary>Starts a new member with an empty log, cut off until <see cref="Join"/>.</summary>
+    public void AddMember(ulong id, int electionTicks = 10)
+    {
+        _storages[id] = new MemoryStorage();
+        Nodes[id] = new RawNode(new RaftConfig { Id = id, Storage = _storages[id], ElectionTicks = electionTicks, RandomSeed = 7 });
+        Isolate(id);
+    }
+
+    /// <summary>Lets a new member in once the leader has applied the change that adds it: the
+    /// leader compacts its log into a snapshot (whose configuration includes the newcomer), so
+    /// the newcomer learns the configuration from it, as a member added to a running etcd
+    /// cluster does, then heartbeats reach it.</summary>
+    public void Join()
+    {
+        var lead = Leader() ?? throw new InvalidOperationException("no leader");
+        var status = Nodes[lead].Status();
+        var storage = _storages[lead];
+        storage.CreateSnapshot(status.Applied, status.Config, "snap"u8.ToArray());
+        storage.Compact(status.Applied);
+        Heal();
+        Tick(lead, 1);
+    }
 
     /// <summary>Every committed entry each member applied, in order.</summary>
     public Dictionary<ulong, List<Entry>> Applied { get; } = [];
@@ -131,7 +161,15 @@ internal sealed class TestNetwork
                     {
                         Applied[id] = applied = [];
                     }
-                    applied.AddRange(rd.CommittedEntries.ToArray());
+                    foreach (var e in rd.CommittedEntries.Span)
+                    {
+                        applied.Add(e);
+                        if (e.Type != EntryType.Normal)
+                        {
+                            ConfStates[id] = node.ApplyConfChange(Ketch.Raft.Encoding.RaftEncoding.ReadConfChangeEntry(e));
+                        }
+                    }
+                    ReadStates.AddRange(rd.ReadStates.Select(r => (id, r)));
                     node.Advance();
                 }
             }
