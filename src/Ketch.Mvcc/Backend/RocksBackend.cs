@@ -1,0 +1,290 @@
+using RocksDbSharp;
+using RocksWriteOptions = RocksDbSharp.WriteOptions;
+
+namespace Ketch.Mvcc.Backend;
+
+/// <summary>
+/// The persistent backend: one RocksDB instance holding every bucket (<see cref="BackendBucket"/>).
+/// Writes accumulate in one pending <see cref="WriteBatch"/> that <see cref="Commit"/> writes
+/// atomically, so data and metadata (consistent index) of a batch land together or not at all.
+/// Reads see pending writes first (read-your-writes), then a bounded cache, then RocksDB.
+/// Not thread-safe: the store serialises access.
+/// </summary>
+internal sealed class RocksBackend : IDisposable
+{
+    private readonly RocksDb _db;
+    private readonly RocksWriteOptions _writeOptions;
+    private readonly WriteBatch _batch = new();
+    private readonly List<(Revision Rev, KeyValue Kv)> _pendingList = [];
+    private readonly Dictionary<Revision, KeyValue> _pendingRevs = [];
+    private readonly Dictionary<byte[], byte[]?> _pendingBuckets = new(Index.ByteKeys.EqualityComparer);
+    private readonly RevisionCache _cache;
+    private byte[] _encodeBuffer = new byte[4096];
+    private bool _disposed;
+
+    public RocksBackend(string directory, bool syncWrites, long cacheBytes)
+    {
+        Directory.CreateDirectory(directory);
+        var options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .IncreaseParallelism(2);
+        _db = RocksDb.Open(options, directory);
+        _writeOptions = new RocksWriteOptions().SetSync(syncWrites);
+        _cache = new RevisionCache(cacheBytes);
+    }
+
+    /// <summary>The number of operations waiting in the pending batch.</summary>
+    public int PendingOps { get; private set; }
+
+    /// <summary>Adds the record of <paramref name="rev"/> to the pending batch.</summary>
+    public void PutRevision(Revision rev, KeyValue kv)
+    {
+        Span<byte> key = stackalloc byte[KvCodec.RevisionKeyLength];
+        KvCodec.WriteRevisionKey(key, rev);
+        var max = KvCodec.MaxEncodedLength(kv);
+        if (_encodeBuffer.Length < max)
+        {
+            _encodeBuffer = new byte[Math.Max(max, _encodeBuffer.Length * 2)];
+        }
+
+        var n = KvCodec.Encode(kv, _encodeBuffer);
+        _batch.Put(key, _encodeBuffer.AsSpan(0, n));
+        _pendingList.Add((rev, kv));
+        _pendingRevs[rev] = kv;
+        PendingOps++;
+    }
+
+    /// <summary>Adds the deletion of <paramref name="rev"/> (compaction) to the pending batch.</summary>
+    public void DeleteRevision(Revision rev)
+    {
+        Span<byte> key = stackalloc byte[KvCodec.RevisionKeyLength];
+        KvCodec.WriteRevisionKey(key, rev);
+        _batch.Delete(key);
+        _cache.Remove(rev);
+        PendingOps++;
+    }
+
+    /// <summary>The record of <paramref name="rev"/>, or null if there is none.</summary>
+    public KeyValue? GetRevision(Revision rev)
+    {
+        if (_pendingRevs.TryGetValue(rev, out var kv) || _cache.TryGet(rev, out kv))
+        {
+            return kv;
+        }
+
+        Span<byte> key = stackalloc byte[KvCodec.RevisionKeyLength];
+        KvCodec.WriteRevisionKey(key, rev);
+        var raw = _db.Get(key, null, null);
+        if (raw is null)
+        {
+            return null;
+        }
+
+        kv = KvCodec.Decode(raw, rev.Main);
+        _cache.Add(rev, kv);
+        return kv;
+    }
+
+    /// <summary>
+    /// The records from <paramref name="from"/> on, in revision order, pending ones included.
+    /// Lazy; valid while the caller holds the store's lock.
+    /// </summary>
+    public IEnumerable<(Revision Rev, KeyValue Kv)> ScanRevisions(Revision from)
+    {
+        using (var it = _db.NewIterator(null, UpperBound(BackendBucket.Key)))
+        {
+            for (it.Seek(KvCodec.RevisionKey(from)); it.Valid(); it.Next())
+            {
+                var rev = KvCodec.ReadRevisionKey(it.GetKeySpan());
+                if (!_cache.TryGet(rev, out var kv))
+                {
+                    kv = KvCodec.Decode(it.GetValueSpan(), rev.Main);
+                }
+
+                yield return (rev, kv);
+            }
+        }
+
+        var start = FirstPendingAtOrAfter(from);
+        for (var i = start; i < _pendingList.Count; i++)
+        {
+            yield return _pendingList[i];
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> committed revisions from <paramref name="from"/> with a main revision
+    /// below <paramref name="belowMain"/>, keys only (compaction).
+    /// </summary>
+    public List<Revision> CommittedRevisionsBelow(Revision from, long belowMain, int max)
+    {
+        var result = new List<Revision>();
+        var readOptions = new ReadOptions().SetIterateUpperBound(KvCodec.RevisionKey(new Revision(belowMain, 0))).SetFillCache(false);
+        using var it = _db.NewIterator(null, readOptions);
+        for (it.Seek(KvCodec.RevisionKey(from)); it.Valid() && result.Count < max; it.Next())
+        {
+            result.Add(KvCodec.ReadRevisionKey(it.GetKeySpan()));
+        }
+
+        return result;
+    }
+
+    /// <summary>Adds a put of a bucket entry to the pending batch.</summary>
+    public void PutBucket(BackendBucket bucket, ReadOnlySpan<byte> key, byte[] value)
+    {
+        var full = BucketKey(bucket, key);
+        _batch.Put(full, value);
+        _pendingBuckets[full] = value;
+        PendingOps++;
+    }
+
+    /// <summary>Adds a deletion of a bucket entry to the pending batch.</summary>
+    public void DeleteBucket(BackendBucket bucket, ReadOnlySpan<byte> key)
+    {
+        var full = BucketKey(bucket, key);
+        _batch.Delete(full);
+        _pendingBuckets[full] = null;
+        PendingOps++;
+    }
+
+    /// <summary>A bucket entry, pending writes included; null if absent.</summary>
+    public byte[]? GetBucket(BackendBucket bucket, ReadOnlySpan<byte> key)
+    {
+        var full = BucketKey(bucket, key);
+        return _pendingBuckets.TryGetValue(full, out var pending) ? pending : _db.Get(full);
+    }
+
+    /// <summary>Every entry of a bucket in key order (committed and pending), without the bucket byte.</summary>
+    public List<KeyValuePair<byte[], byte[]>> ReadBucket(BackendBucket bucket)
+    {
+        var result = new SortedDictionary<byte[], byte[]?>(Comparer<byte[]>.Create((a, b) => Index.ByteKeys.Compare(a, b)));
+        using (var it = _db.NewIterator(null, UpperBound(bucket)))
+        {
+            for (it.Seek([(byte)bucket]); it.Valid(); it.Next())
+            {
+                result[it.GetKeySpan()[1..].ToArray()] = it.Value();
+            }
+        }
+
+        foreach (var (full, value) in _pendingBuckets)
+        {
+            if (full[0] == (byte)bucket)
+            {
+                result[full[1..]] = value;
+            }
+        }
+
+        return [.. result.Where(p => p.Value is not null).Select(p => new KeyValuePair<byte[], byte[]>(p.Key, p.Value!))];
+    }
+
+    /// <summary>Writes the pending batch atomically; its revisions move to the cache.</summary>
+    public void Commit()
+    {
+        if (PendingOps == 0)
+        {
+            return;
+        }
+
+        _db.Write(_batch, _writeOptions);
+        _batch.Clear();
+        foreach (var (rev, kv) in _pendingList)
+        {
+            _cache.Add(rev, kv);
+        }
+
+        _pendingList.Clear();
+        _pendingRevs.Clear();
+        _pendingBuckets.Clear();
+        PendingOps = 0;
+    }
+
+    /// <summary>
+    /// Writes every committed entry, read from one RocksDB snapshot, to <paramref name="sink"/>.
+    /// Pending writes are not included: commit first.
+    /// </summary>
+    public void ForEachCommitted(Snapshot snapshot, Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> sink)
+    {
+        var readOptions = new ReadOptions().SetSnapshot(snapshot).SetFillCache(false);
+        using var it = _db.NewIterator(null, readOptions);
+        for (it.SeekToFirst(); it.Valid(); it.Next())
+        {
+            sink(it.GetKeySpan(), it.GetValueSpan());
+        }
+    }
+
+    /// <summary>A consistent view of the committed data; dispose it when done.</summary>
+    public Snapshot TakeSnapshot() => _db.CreateSnapshot();
+
+    /// <summary>Writes a raw entry directly (restore from a snapshot stream), batched by the caller.</summary>
+    public void WriteRaw(WriteBatch batch) => _db.Write(batch, _writeOptions);
+
+    /// <summary>Total bytes of the database files and memtables.</summary>
+    public long SizeBytes => Property("rocksdb.total-sst-files-size") + Property("rocksdb.cur-size-all-mem-tables");
+
+    /// <summary>Estimated bytes of live data (what a full compaction would leave).</summary>
+    public long SizeInUseBytes => Property("rocksdb.estimate-live-data-size") + Property("rocksdb.cur-size-all-mem-tables");
+
+    /// <summary>Asks RocksDB to compact the revision range below <paramref name="main"/> now.</summary>
+    public void CompactRevisionsBelow(long main) =>
+        _db.CompactRange(KvCodec.RevisionKey(new Revision(0, 0)), KvCodec.RevisionKey(new Revision(main, 0)), null);
+
+    /// <summary>Closes RocksDB after committing the pending batch.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        Commit();
+        Close();
+    }
+
+    /// <summary>Closes RocksDB dropping the pending batch, as a crash would.</summary>
+    public void DisposeWithoutCommit()
+    {
+        if (!_disposed)
+        {
+            Close();
+        }
+    }
+
+    private void Close()
+    {
+        _disposed = true;
+        _batch.Dispose();
+        _db.Dispose();
+    }
+
+    private long Property(string name) => long.TryParse(_db.GetProperty(name), out var v) ? v : 0;
+
+    private int FirstPendingAtOrAfter(Revision from)
+    {
+        int lo = 0, hi = _pendingList.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_pendingList[mid].Rev < from)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private static ReadOptions UpperBound(BackendBucket bucket) =>
+        new ReadOptions().SetIterateUpperBound([(byte)((byte)bucket + 1)]);
+
+    private static byte[] BucketKey(BackendBucket bucket, ReadOnlySpan<byte> key)
+    {
+        var full = new byte[key.Length + 1];
+        full[0] = (byte)bucket;
+        key.CopyTo(full.AsSpan(1));
+        return full;
+    }
+}

@@ -1,0 +1,151 @@
+namespace Ketch.Mvcc.Index;
+
+/// <summary>
+/// The history of one key as generations of revisions (etcd's keyIndex). Invariant: every
+/// generation but the last is non-empty and ends with its tombstone; the last generation is the
+/// live one, or empty after a deletion.
+/// </summary>
+internal sealed class KeyIndex(byte[] key)
+{
+    private readonly List<Generation> _generations = [new Generation()];
+
+    /// <summary>The key.</summary>
+    public byte[] Key { get; } = key;
+
+    /// <summary>The latest revision of the key, tombstones included.</summary>
+    public Revision Modified { get; private set; }
+
+    /// <summary>True when no revision is left (the key can be removed from the tree).</summary>
+    public bool IsEmpty => _generations.Count == 1 && _generations[0].IsEmpty;
+
+    /// <summary>Records a put at <paramref name="rev"/>, which must be above every earlier revision.</summary>
+    public void Put(Revision rev)
+    {
+        if (rev <= Modified)
+        {
+            throw new InvalidOperationException($"revision {rev} is not above {Modified} for a put");
+        }
+
+        var g = _generations[^1];
+        if (g.IsEmpty)
+        {
+            g.Created = rev;
+        }
+
+        g.Revs.Add(rev);
+        g.Version++;
+        Modified = rev;
+    }
+
+    /// <summary>Records a deletion at <paramref name="rev"/>; the key must be live.</summary>
+    public void Tombstone(Revision rev)
+    {
+        if (_generations[^1].IsEmpty)
+        {
+            throw new InvalidOperationException("tombstone of a key that is not live");
+        }
+
+        Put(rev);
+        _generations.Add(new Generation());
+    }
+
+    /// <summary>
+    /// Restores a put read back from the backend at restart: the record carries the creation revision
+    /// and version, which may predate revisions removed by compaction.
+    /// </summary>
+    public void RestorePut(Revision rev, long createRevision, long version)
+    {
+        Put(rev);
+        var g = _generations[^1];
+        g.Created = createRevision == rev.Main ? rev : new Revision(createRevision, 0);
+        g.Version = version;
+    }
+
+    /// <summary>
+    /// Restores a tombstone read back from the backend for a key whose live generation was
+    /// compacted away; it forms a one-revision generation that the next compaction drops.
+    /// </summary>
+    public void RestoreTombstone(Revision rev)
+    {
+        if (_generations[^1].IsEmpty)
+        {
+            Put(rev);
+            _generations.Add(new Generation());
+        }
+        else
+        {
+            Tombstone(rev);
+        }
+    }
+
+    /// <summary>
+    /// The revision, creation revision and version of the key as of <paramref name="atRev"/>;
+    /// false when the key did not exist then.
+    /// </summary>
+    public bool TryGet(long atRev, out Revision modified, out Revision created, out long version)
+    {
+        for (var gi = _generations.Count - 1; gi >= 0; gi--)
+        {
+            var g = _generations[gi];
+            if (g.IsEmpty)
+            {
+                continue;
+            }
+
+            var tombstoned = gi != _generations.Count - 1;
+            if (tombstoned && g.Revs[^1].Main <= atRev)
+            {
+                break; // deleted at or before atRev; later generations start after atRev
+            }
+
+            var i = g.LastAtOrBefore(atRev);
+            if (i >= 0)
+            {
+                modified = g.Revs[i];
+                created = g.Created;
+                version = g.VersionAt(i);
+                return true;
+            }
+        }
+
+        modified = default;
+        created = default;
+        version = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// Drops the revisions superseded at <paramref name="atRev"/>: whole generations deleted at or
+    /// before it, and in the others every revision older than the latest one at or before it.
+    /// Adds the revisions below <paramref name="atRev"/> still needed to <paramref name="keep"/>.
+    /// </summary>
+    public void Compact(long atRev, HashSet<Revision> keep)
+    {
+        var kept = new List<Generation>(_generations.Count);
+        for (var gi = 0; gi < _generations.Count; gi++)
+        {
+            var g = _generations[gi];
+            var tombstoned = gi != _generations.Count - 1;
+            if (tombstoned && g.Revs[^1].Main <= atRev)
+            {
+                continue;
+            }
+
+            var i = g.LastAtOrBefore(atRev);
+            if (i > 0)
+            {
+                g.Revs.RemoveRange(0, i);
+            }
+
+            if (i >= 0 && g.Revs[0].Main < atRev)
+            {
+                keep.Add(g.Revs[0]);
+            }
+
+            kept.Add(g);
+        }
+
+        _generations.Clear();
+        _generations.AddRange(kept); // the last (live or empty) generation is always kept
+    }
+}

@@ -1,0 +1,296 @@
+using System.Buffers.Binary;
+using Ketch.Mvcc.Backend;
+using Ketch.Mvcc.Index;
+using Ketch.Mvcc.Watch;
+
+namespace Ketch.Mvcc;
+
+/// <summary>
+/// The MVCC key-value store with etcd's semantics: every write transaction takes one revision, reads
+/// at any revision since the last compaction, watches from any such revision.
+/// One lock serialises every operation: the apply loop is the only writer, and reads are short
+/// (an index walk plus cache or RocksDB lookups). Byte arrays passed in are kept, not copied:
+/// callers must not change them afterwards.
+/// </summary>
+public sealed partial class KvStore : IDisposable
+{
+    private static readonly byte[] s_consistentIndexKey = "consistent_index"u8.ToArray();
+    private static readonly byte[] s_scheduledCompactKey = "scheduled_compact_rev"u8.ToArray();
+    private static readonly byte[] s_finishedCompactKey = "finished_compact_rev"u8.ToArray();
+
+    private readonly Lock _lock = new();
+    private readonly KvStoreOptions _options;
+    private readonly RocksBackend _backend;
+    private readonly TreeIndex _index = new();
+    private readonly WatcherHub _hub = new();
+    private readonly HashSet<Watcher> _watchers = [];
+    private readonly List<WatchEvent> _changes = [];
+    private readonly ITimer? _batchTimer;
+    private long _currentRev = 1;
+    private long _compactRev = -1;
+    private long _nextWatcherId;
+    private int _activeSnapshots;
+    private bool _closed;
+
+    private KvStore(KvStoreOptions options)
+    {
+        _options = options;
+        _backend = new RocksBackend(options.Directory, options.SyncWrites, options.CacheBytes);
+        Recover();
+        if (options.BatchInterval > TimeSpan.Zero)
+        {
+            _batchTimer = options.TimeProvider.CreateTimer(
+                _ => CommitPending(), null, options.BatchInterval, options.BatchInterval);
+        }
+    }
+
+    /// <summary>Opens (or creates) the store in <see cref="KvStoreOptions.Directory"/>, rebuilding the index.</summary>
+    public static KvStore Open(KvStoreOptions options) => new(options);
+
+    /// <summary>The revision of the last write transaction (1 for an empty store).</summary>
+    public long CurrentRevision
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _currentRev;
+            }
+        }
+    }
+
+    /// <summary>The revision of the last compaction, 0 if none.</summary>
+    public long CompactRevision
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Math.Max(0, _compactRev);
+            }
+        }
+    }
+
+    /// <summary>The index of the last Raft entry applied, as recorded with the data it produced.</summary>
+    public ulong ConsistentIndex { get; private set; }
+
+    /// <summary>The term of the entry at <see cref="ConsistentIndex"/>.</summary>
+    public ulong ConsistentTerm { get; private set; }
+
+    /// <summary>Bytes taken by the database (files and memtables).</summary>
+    public long DbSizeBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _backend.SizeBytes;
+            }
+        }
+    }
+
+    /// <summary>Estimated bytes of live data in the database.</summary>
+    public long DbSizeInUseBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _backend.SizeInUseBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records the Raft entry just applied. It is written in the same batch as that entry's data, so
+    /// after a crash the store comes back at a consistent index and replaying from there is idempotent.
+    /// </summary>
+    public void SetConsistentIndex(ulong index, ulong term)
+    {
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            var v = new byte[16];
+            BinaryPrimitives.WriteUInt64BigEndian(v, index);
+            BinaryPrimitives.WriteUInt64BigEndian(v.AsSpan(8), term);
+            _backend.PutBucket(BackendBucket.Meta, s_consistentIndexKey, v);
+            ConsistentIndex = index;
+            ConsistentTerm = term;
+        }
+    }
+
+    /// <summary>Writes a bucket entry (leases, members, auth) in the pending batch, with the data.</summary>
+    public void PutBucketValue(BackendBucket bucket, ReadOnlySpan<byte> key, byte[] value)
+    {
+        CheckUserBucket(bucket);
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            _backend.PutBucket(bucket, key, value);
+        }
+    }
+
+    /// <summary>Deletes a bucket entry in the pending batch.</summary>
+    public void DeleteBucketValue(BackendBucket bucket, ReadOnlySpan<byte> key)
+    {
+        CheckUserBucket(bucket);
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            _backend.DeleteBucket(bucket, key);
+        }
+    }
+
+    /// <summary>Reads a bucket entry (pending writes included); null if absent.</summary>
+    public byte[]? GetBucketValue(BackendBucket bucket, ReadOnlySpan<byte> key)
+    {
+        CheckUserBucket(bucket);
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            return _backend.GetBucket(bucket, key);
+        }
+    }
+
+    /// <summary>Every entry of a bucket in key order.</summary>
+    public IReadOnlyList<KeyValuePair<byte[], byte[]>> ReadBucket(BackendBucket bucket)
+    {
+        CheckUserBucket(bucket);
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            return _backend.ReadBucket(bucket);
+        }
+    }
+
+    /// <summary>Writes the pending batch now (normally done by count and by timer).</summary>
+    public void Commit()
+    {
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            _backend.Commit();
+        }
+    }
+
+    /// <summary>Commits pending writes, cancels watchers and closes the database.</summary>
+    public void Dispose() => Close(commit: true);
+
+    /// <summary>Closes without committing the pending batch, as a process crash would (tests).</summary>
+    internal void Crash() => Close(commit: false);
+
+    private void Close(bool commit)
+    {
+        _batchTimer?.Dispose();
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            foreach (var w in _watchers)
+            {
+                w.State = WatcherState.Canceled;
+                w.Complete();
+            }
+
+            _watchers.Clear();
+        }
+
+        // A snapshot streams outside the lock: let it finish before the database goes away.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _activeSnapshots) > 0)
+        {
+            spin.SpinOnce();
+        }
+
+        lock (_lock)
+        {
+            if (commit)
+            {
+                _backend.Dispose();
+            }
+            else
+            {
+                _backend.DisposeWithoutCommit();
+            }
+        }
+    }
+
+    private void CommitPending()
+    {
+        lock (_lock)
+        {
+            if (!_closed)
+            {
+                _backend.Commit();
+            }
+        }
+    }
+
+    /// <summary>Rebuilds the index from the backend and finishes an interrupted compaction.</summary>
+    private void Recover()
+    {
+        if (_backend.GetBucket(BackendBucket.Meta, s_consistentIndexKey) is { Length: 16 } ci)
+        {
+            ConsistentIndex = BinaryPrimitives.ReadUInt64BigEndian(ci);
+            ConsistentTerm = BinaryPrimitives.ReadUInt64BigEndian(ci.AsSpan(8));
+        }
+
+        var scheduled = ReadMetaLong(s_scheduledCompactKey);
+        var finished = ReadMetaLong(s_finishedCompactKey);
+        long maxMain = 1;
+        foreach (var (rev, kv) in _backend.ScanRevisions(new Revision(0, 0)))
+        {
+            var ki = _index.GetOrAdd(kv.Key);
+            if (kv.IsTombstone)
+            {
+                ki.RestoreTombstone(rev);
+            }
+            else
+            {
+                ki.RestorePut(rev, kv.CreateRevision, kv.Version);
+            }
+
+            maxMain = rev.Main;
+        }
+
+        if (scheduled >= 0)
+        {
+            _compactRev = scheduled;
+            var keep = _index.Compact(scheduled);
+            if (finished != scheduled)
+            {
+                DeleteCompacted(scheduled, keep);
+            }
+        }
+
+        // A compaction may have removed the latest revisions (tombstones at or below it).
+        _currentRev = Math.Max(maxMain, Math.Max(_compactRev, 1));
+    }
+
+    private long ReadMetaLong(byte[] key) =>
+        _backend.GetBucket(BackendBucket.Meta, key) is { Length: 8 } v ? BinaryPrimitives.ReadInt64BigEndian(v) : -1;
+
+    private void WriteMetaLong(byte[] key, long value)
+    {
+        var v = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(v, value);
+        _backend.PutBucket(BackendBucket.Meta, key, v);
+    }
+
+    /// <summary>The backend, for tests.</summary>
+    internal RocksBackend Backend => _backend;
+
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_closed, this);
+
+    private static void CheckUserBucket(BackendBucket bucket)
+    {
+        if (bucket is BackendBucket.Key or BackendBucket.Meta)
+        {
+            throw new ArgumentException("the key and meta buckets belong to the store", nameof(bucket));
+        }
+    }
+}

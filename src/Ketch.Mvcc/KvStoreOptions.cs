@@ -1,0 +1,29 @@
+namespace Ketch.Mvcc;
+
+/// <summary>Settings of a <see cref="KvStore"/>.</summary>
+public sealed record KvStoreOptions
+{
+    /// <summary>The RocksDB directory; created if missing.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Commit the pending write batch once it holds this many operations (etcd: 10,000).</summary>
+    public int BatchLimit { get; init; } = 10_000;
+
+    /// <summary>Commit the pending write batch at least this often (etcd: 100 ms); zero disables the timer.</summary>
+    public TimeSpan BatchInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>fsync every batch commit. Off by default: the Raft WAL is the durable record.</summary>
+    public bool SyncWrites { get; init; }
+
+    /// <summary>Budget of the cache of decoded revisions.</summary>
+    public long CacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>Responses buffered per watcher before it falls back to catching up from the backend.</summary>
+    public int WatchQueueCapacity { get; init; } = 128;
+
+    /// <summary>Most events in one catch-up response (a revision is never split, so it may exceed this).</summary>
+    public int MaxEventsPerWatchResponse { get; init; } = 1_000;
+
+    /// <summary>The clock for the batch timer.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

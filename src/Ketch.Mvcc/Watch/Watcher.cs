@@ -1,0 +1,89 @@
+using System.Threading.Channels;
+
+namespace Ketch.Mvcc;
+
+/// <summary>
+/// One watch on a key or range. Pull design: the writer hands each revision's events to a synced
+/// watcher through a bounded queue without ever waiting; when the queue is full the watcher becomes
+/// unsynced and <see cref="ReadAsync"/> later catches it up from the backend, in the reader's own
+/// time, so a slow reader costs neither the writer nor other watchers, and memory stays bounded by
+/// the queue capacity.
+/// </summary>
+public sealed class Watcher : IDisposable
+{
+    private readonly KvStore _store;
+    private readonly Channel<WatchResponse> _queue;
+
+    internal Watcher(KvStore store, long id, WatchRequest request, int capacity)
+    {
+        _store = store;
+        Id = id;
+        Request = request;
+        _queue = Channel.CreateBounded<WatchResponse>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = false,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = false,
+        });
+    }
+
+    /// <summary>The store-wide id of this watcher.</summary>
+    public long Id { get; }
+
+    /// <summary>What this watcher watches.</summary>
+    internal WatchRequest Request { get; }
+
+    /// <summary>Where this watcher stands; changed only under the store's lock.</summary>
+    internal WatcherState State { get; set; }
+
+    /// <summary>Unsynced: the first revision not yet delivered.</summary>
+    internal long NextRev { get; set; }
+
+    /// <summary>Synced: events below this revision are not delivered (a start revision in the future).</summary>
+    internal long MinRev { get; set; }
+
+    /// <summary>
+    /// The next response: queued events first, then catch-up from the backend; waits when synced and
+    /// idle. Null once the watcher is cancelled and everything before was read.
+    /// </summary>
+    public async ValueTask<WatchResponse?> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (_queue.Reader.TryRead(out var queued))
+            {
+                return queued;
+            }
+
+            var (response, step) = _store.Pull(this);
+            switch (step)
+            {
+                case PullStep.Response:
+                    return response;
+                case PullStep.Finished:
+                    return null;
+                case PullStep.Again:
+                    continue;
+                default:
+                    _ = await _queue.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a progress notification if the watcher is synced (as etcd, nothing otherwise);
+    /// returns whether one was queued.
+    /// </summary>
+    public bool RequestProgress() => _store.RequestProgress(this);
+
+    /// <summary>Cancels the watcher; queued responses can still be read.</summary>
+    public void Dispose() => _store.CancelWatcher(this);
+
+    internal bool TryEnqueue(WatchResponse response) => _queue.Writer.TryWrite(response);
+
+    internal bool TryDequeue(out WatchResponse response) => _queue.Reader.TryRead(out response!);
+
+    internal void Complete() => _queue.Writer.TryComplete();
+}
