@@ -24,18 +24,19 @@ internal sealed partial class InteractionEnv
         var unstableFrom = log.Unstable.Count > 0 ? log.Unstable.Offset : ulong.MaxValue;
         foreach (var e in entries.Value.Span)
         {
-            Line(e.Index >= unstableFrom ? e.Describe() + " (unstable)" : e.Describe());
+            Line(e.Index >= unstableFrom ? DescribeEntry(e) + " (unstable)" : DescribeEntry(e));
         }
     }
 
-    /// <summary><c>raft-state</c>: one line per member: role, term, leader, log position and
-    /// which members it cannot reach.</summary>
+    /// <summary><c>raft-state</c>: one line per member: role, membership in its own view of the
+    /// configuration (voter, learner, or non-member once removed or before it joined), term,
+    /// leader, log position and which members it cannot reach.</summary>
     private void RaftState()
     {
         foreach (var m in _members)
         {
             var r = m.Raft;
-            var kind = r.IsLearner ? "Learner" : "Voter";
+            var kind = !r.Trk.Progress.ContainsKey(m.Id) ? "Non-member" : r.IsLearner ? "Learner" : "Voter";
             var line = $"{m.Id}: State{r.State} ({kind}) Term:{r.Term} Vote:{r.Vote} Lead:{r.Lead} "
                 + $"Last:{r.Log.LastTerm()}/{r.Log.LastIndex()} Commit:{r.Log.Committed} Applied:{m.Applied}";
             var cut = _members.Where(o => o.Id != m.Id && _cut.Contains((m.Id, o.Id))).Select(o => o.Id).ToArray();

@@ -7,11 +7,13 @@ namespace Ketch.Raft.Tests.Interaction;
 internal sealed partial class InteractionEnv
 {
     /// <summary>
-    /// <c>add-nodes N voters=(..) [learners=(..)] [index=I content=..] [election=10] [heartbeat=1]
-    /// [checkquorum=true] [prevote=true] [max-inflight=N] [max-inflight-bytes=B] [max-size=B]
-    /// [max-uncommitted=B] [max-committed-size=B] [disable-forwarding=true] [seed=S]</c>.
-    /// Ids follow the existing members. Without index= the storage starts empty with the
-    /// configuration; with it, from a snapshot at (I, term 1) holding <c>content</c>.
+    /// <c>add-nodes N voters=(..) [learners=(..)] [index=I content=..] [join=ID] [election=10]
+    /// [heartbeat=1] [checkquorum=true] [prevote=true] [read-only=safe|lease] [max-inflight=N]
+    /// [max-inflight-bytes=B] [max-size=B] [max-uncommitted=B] [max-committed-size=B]
+    /// [disable-forwarding=true] [seed=S]</c>. Ids follow the existing members. Without index=
+    /// the storage starts empty with the configuration; with it, from a snapshot at (I, term 1)
+    /// holding <c>content</c>. With <c>join=ID</c> the new members start with nothing at all and
+    /// join member ID's group (see <see cref="PrepareJoin"/>).
     /// </summary>
     private void AddNodes(TestCase tc)
     {
@@ -24,11 +26,23 @@ internal sealed partial class InteractionEnv
         }
         var learners = tc.Ids("learners");
         var index = tc.UInt64("index", 0);
+        var join = tc.UInt64("join", 0);
+        var group = join > 0 ? PrepareJoin(Get(join), Enumerable.Range(0, n).Select(i => first + (ulong)i)) : first;
+        var readOnly = tc.Value("read-only", "safe") switch
+        {
+            "safe" => ReadOnlyOption.Safe,
+            "lease" => ReadOnlyOption.LeaseBased,
+            var o => throw new ArgumentException($"unknown read-only option {o}"),
+        };
         for (var i = 0; i < n; i++)
         {
             var id = first + (ulong)i;
             MemoryStorage storage;
-            if (index > 0)
+            if (join > 0)
+            {
+                storage = new MemoryStorage();
+            }
+            else if (index > 0)
             {
                 storage = new MemoryStorage();
                 var content = System.Text.Encoding.ASCII.GetBytes(tc.Value("content", ""));
@@ -46,11 +60,12 @@ internal sealed partial class InteractionEnv
             {
                 Id = id,
                 Storage = storage,
-                Applied = index,
+                Applied = join > 0 ? 0 : index,
                 ElectionTicks = tc.Int32("election", 10),
                 HeartbeatTicks = tc.Int32("heartbeat", 1),
                 CheckQuorum = tc.Bool("checkquorum"),
                 PreVote = tc.Bool("prevote"),
+                ReadOnlyOption = readOnly,
                 DisableProposalForwarding = tc.Bool("disable-forwarding"),
                 MaxInflightMsgs = tc.Int32("max-inflight", 256),
                 MaxInflightBytes = tc.Int64("max-inflight-bytes", 0),
@@ -60,17 +75,50 @@ internal sealed partial class InteractionEnv
                 RandomSeed = tc.UInt64("seed", 0),
                 Logger = Logger,
             };
-            _members.Add(new Member(id, first, config, storage));
+            _members.Add(new Member(id, group, config, storage));
         }
+    }
+
+    /// <summary>
+    /// Readies member <paramref name="leader"/>'s group for brand-new members with empty logs:
+    /// they must already be in the configuration it applied, and it compacts its log at its
+    /// applied index. A newcomer must learn the configuration from a snapshot: replaying the log
+    /// from index 1 would start it with no configuration at all (the group's bootstrap
+    /// configuration is not in the log), so it could take the first conf change it applies
+    /// for the whole membership. The compaction makes the leader send it that snapshot.
+    /// Returns the group the newcomers join.
+    /// </summary>
+    private ulong PrepareJoin(Member leader, IEnumerable<ulong> newcomers)
+    {
+        var cs = leader.ConfState;
+        foreach (var id in newcomers)
+        {
+            if (!cs.Voters.Contains(id) && !cs.VotersOutgoing.Contains(id) && !cs.Learners.Contains(id))
+            {
+                throw new ArgumentException($"{leader.Id} has not applied a configuration with {id} ({cs.Describe()}): propose and apply the change first");
+            }
+        }
+        CompactAt(leader, leader.Applied);
+        return leader.Group;
     }
 
     /// <summary><c>restart ID</c>: a crash and restart. What the member persisted survives
     /// (its storage, and its state machine up to what it applied); everything else, its
-    /// unstable log tail and unsent messages included, is lost.</summary>
+    /// unstable log tail and unsent messages included, is lost. Raft restarts with the
+    /// configuration of the storage's snapshot; if the member applied a conf change since, its
+    /// application replays the log from that snapshot, so that the change is applied again.</summary>
     private void Restart(ulong id)
     {
         var m = Get(id);
         var lost = m.Node.HasReady();
+        var snapIndex = m.Storage.FirstIndex() - 1;
+        if (m.ConfIndex > snapIndex)
+        {
+            Line($"{id} replays its log from its snapshot at {snapIndex}: it applied conf change {m.ConfIndex} since");
+            m.Applied = snapIndex;
+            m.ConfState = m.Storage.InitialState().ConfState;
+            m.ConfIndex = snapIndex;
+        }
         m.Node = new RawNode(new RaftConfig
         {
             Id = m.Config.Id,
@@ -80,6 +128,7 @@ internal sealed partial class InteractionEnv
             HeartbeatTicks = m.Config.HeartbeatTicks,
             CheckQuorum = m.Config.CheckQuorum,
             PreVote = m.Config.PreVote,
+            ReadOnlyOption = m.Config.ReadOnlyOption,
             DisableProposalForwarding = m.Config.DisableProposalForwarding,
             MaxInflightMsgs = m.Config.MaxInflightMsgs,
             MaxInflightBytes = m.Config.MaxInflightBytes,
@@ -182,13 +231,21 @@ internal sealed partial class InteractionEnv
         {
             throw new ArgumentException("compact needs a member id and an index");
         }
-        var m = Get(ids[0]);
-        var index = ids[1];
+        CompactAt(Get(ids[0]), ids[1]);
+    }
+
+    private void CompactAt(Member m, ulong index)
+    {
         if (index > m.Applied)
         {
             throw new ArgumentException($"cannot snapshot at {index}: member {m.Id} applied only up to {m.Applied}");
         }
-        var snap = m.Storage.CreateSnapshot(index, m.Raft.Trk.ConfState, System.Text.Encoding.ASCII.GetBytes($"state@{index}"));
+        if (index < m.ConfIndex)
+        {
+            // The application keeps only the configuration as of what it applied.
+            throw new ArgumentException($"cannot snapshot at {index}: member {m.Id} changed its configuration at {m.ConfIndex}");
+        }
+        var snap = m.Storage.CreateSnapshot(index, m.ConfState, System.Text.Encoding.ASCII.GetBytes($"state@{index}"));
         if (!snap.IsOk)
         {
             throw new InvalidOperationException($"creating the snapshot: {snap.Error}");
@@ -221,7 +278,7 @@ internal sealed partial class InteractionEnv
         foreach (var msg in _inFlight.Where(x => _cut.Contains((x.From, x.To))).ToArray())
         {
             _inFlight.Remove(msg);
-            Line("dropped: " + msg.Describe());
+            Line("dropped: " + DescribeMessage(msg));
         }
         _cut.Clear();
     }

@@ -40,6 +40,8 @@ internal sealed partial class InteractionEnv
             if (rd.Snapshot is { } applied)
             {
                 m.Applied = applied.Metadata.Index;
+                m.ConfState = applied.Metadata.ConfState;
+                m.ConfIndex = applied.Metadata.Index;
             }
             foreach (var e in rd.CommittedEntries.Span)
             {
@@ -71,6 +73,14 @@ internal sealed partial class InteractionEnv
         }
         PrintEntries("Entries:", rd.Entries.Span);
         PrintEntries("CommittedEntries:", rd.CommittedEntries.Span);
+        if (rd.ReadStates.Count > 0)
+        {
+            Line("ReadStates:");
+            foreach (var rs in rd.ReadStates)
+            {
+                Line(rs.Describe());
+            }
+        }
         PrintMessages("Messages:", rd.Messages);
         PrintMessages("MessagesAfterPersist:", rd.MessagesAfterPersist);
     }
@@ -84,7 +94,7 @@ internal sealed partial class InteractionEnv
         Line(title);
         foreach (var e in entries)
         {
-            Line(e.Describe());
+            Line(DescribeEntry(e));
         }
     }
 
@@ -97,12 +107,13 @@ internal sealed partial class InteractionEnv
         Line(title);
         foreach (var msg in messages)
         {
-            Line(msg.Describe());
+            Line(DescribeMessage(msg));
         }
     }
 
     /// <summary>Applies one committed entry, checking state machine safety: indexes are
-    /// applied in order, and no two members ever apply different entries at one index.</summary>
+    /// applied in order, and no two members ever apply different entries at one index. A
+    /// conf-change entry switches the member's configuration.</summary>
     private void Apply(Member m, Entry e)
     {
         if (e.Index != m.Applied + 1)
@@ -122,6 +133,10 @@ internal sealed partial class InteractionEnv
             _appliedEntries[(m.Group, e.Index)] = e;
         }
         m.Applied = e.Index;
+        if (e.Type != EntryType.Normal)
+        {
+            ApplyConfChangeEntry(m, e);
+        }
     }
 
     /// <summary>
@@ -138,7 +153,7 @@ internal sealed partial class InteractionEnv
             foreach (var msg in _inFlight.Where(x => drop.Contains(x.To)).ToArray())
             {
                 _inFlight.Remove(msg);
-                Line("dropped: " + msg.Describe());
+                Line("dropped: " + DescribeMessage(msg));
             }
         }
         var type = tc.Find("type")?.Values.Single();
@@ -173,10 +188,10 @@ internal sealed partial class InteractionEnv
             {
                 if (_cut.Contains((msg.From, msg.To)))
                 {
-                    Line("dropped: " + msg.Describe());
+                    Line("dropped: " + DescribeMessage(msg));
                     continue;
                 }
-                Line(msg.Describe());
+                Line(DescribeMessage(msg));
                 Indented(() =>
                 {
                     var result = m.Node.Step(msg);

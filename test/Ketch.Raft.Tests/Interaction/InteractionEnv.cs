@@ -112,6 +112,15 @@ internal sealed partial class InteractionEnv
             case "report-snapshot":
                 ReportSnapshot(tc);
                 break;
+            case "propose-conf-change":
+                ProposeConfChange(tc);
+                break;
+            case "transfer-leadership":
+                TransferLeadership(tc);
+                break;
+            case "read-index":
+                ReadIndex(tc);
+                break;
             case "compact":
                 Compact(tc);
                 break;

@@ -21,5 +21,13 @@ internal sealed class Member(ulong id, ulong group, RaftConfig config, MemorySto
     /// <summary>The last index applied to the state machine (entries or a snapshot).</summary>
     public ulong Applied { get; set; } = config.Applied;
 
+    /// <summary>The configuration as of <see cref="Applied"/>, as the application keeps it: from
+    /// the storage at start, then from each snapshot and applied conf change. Snapshots the
+    /// application takes record this one.</summary>
+    public ConfState ConfState { get; set; } = storage.InitialState().ConfState;
+
+    /// <summary>The index of the entry (or snapshot) that last set <see cref="ConfState"/>.</summary>
+    public ulong ConfIndex { get; set; }
+
     internal Raft Raft => Node.Raft;
 }
