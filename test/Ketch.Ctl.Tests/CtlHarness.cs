@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Ketch.Testing;
+using Xunit;
+
+namespace Ketch.Ctl.Tests;
+
+/// <summary>One output of a CLI run.</summary>
+public sealed record Run(string Stdout, string Stderr, int ExitCode)
+{
+    /// <summary>Stderr without etcdctl's zap log lines (they carry timestamps and random ids).</summary>
+    public string Errors => string.Join('\n', Stderr.Split('\n').Where(l => !l.StartsWith("{\"level\"", StringComparison.Ordinal)));
+}
+
+/// <summary>A cluster shared by a test class, plus runners for etcdctl (a process) and ketchctl (in-process).</summary>
+public sealed partial class CtlFixture : IAsyncLifetime
+{
+    public ITestCluster Cluster { get; private set; } = null!;
+
+    public string Endpoint => Cluster.Endpoints[0];
+
+    public async Task InitializeAsync()
+    {
+        Tools.Require("etcdctl", "etcd-client");
+        Cluster = await EtcdClusterProvider.Instance.StartAsync(1);
+    }
+
+    public Task DisposeAsync() => Cluster.DisposeAsync().AsTask();
+
+    public async Task<Run> EtcdctlAsync(string[] args, string? stdin = null, Dictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo(Tools.Require("etcdctl", "etcd-client"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("--endpoints=" + Endpoint);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        psi.Environment["ETCDCTL_API"] = "3";
+        foreach (var (k, v) in env ?? [])
+        {
+            psi.Environment[k] = v;
+        }
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.StandardInput.WriteAsync(stdin ?? "");
+        p.StandardInput.Close();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await p.WaitForExitAsync(cts.Token);
+        return new Run(await stdout, await stderr, p.ExitCode);
+    }
+
+    public async Task<Run> KetchctlAsync(string[] args, string? stdin = null, Dictionary<string, string>? env = null, CancellationToken interrupt = default)
+    {
+        var o = new StringWriter { NewLine = "\n" };
+        var e = new StringWriter { NewLine = "\n" };
+        var rc = await Runner.RunAsync(["--endpoints=" + Endpoint, .. args], o, e, new StringReader(stdin ?? ""), env ?? [], interrupt);
+        return new Run(o.ToString(), e.ToString(), rc);
+    }
+
+    /// <summary>Runs both and asserts equal stdout, error text and exit code (after <paramref name="normalize"/>).</summary>
+    public async Task<(Run Etcdctl, Run Ketchctl)> SameAsync(string[] args, string? stdin = null, bool normalize = false, Func<Task>? before = null)
+    {
+        if (before is not null)
+        {
+            await before();
+        }
+        var a = await EtcdctlAsync(args, stdin);
+        if (before is not null)
+        {
+            await before();
+        }
+        var b = await KetchctlAsync(args, stdin);
+        if (a.Stdout.StartsWith("NAME:\n", StringComparison.Ordinal))
+        {
+            // A usage error: cobra prints the help text (ketchctl does not) and the error twice; compare the error.
+            Assert.Equal(a.Errors.Split('\n')[0], b.Errors.Split('\n')[0]);
+            Assert.Equal(a.ExitCode, b.ExitCode);
+            return (a, b);
+        }
+        var (sa, sb) = normalize ? (Mask(a.Stdout), Mask(b.Stdout)) : (a.Stdout, b.Stdout);
+        Assert.True(sa == sb, $"stdout differs for `{string.Join(' ', args)}`:\n--- etcdctl\n{a.Stdout}\n--- ketchctl\n{b.Stdout}\n--- etcdctl stderr\n{a.Stderr}\n--- ketchctl stderr\n{b.Stderr}");
+        Assert.True(a.Errors == b.Errors, $"stderr differs for `{string.Join(' ', args)}`:\n--- etcdctl\n{a.Errors}\n--- ketchctl\n{b.Errors}");
+        Assert.True(a.ExitCode == b.ExitCode, $"exit code differs for `{string.Join(' ', args)}`: etcdctl {a.ExitCode}, ketchctl {b.ExitCode}\n{a.Errors}\n{b.Errors}");
+        return (a, b);
+    }
+
+    /// <summary>Masks values that differ between two runs of a write: revisions, lease ids, durations.</summary>
+    public static string Mask(string s)
+    {
+        s = RevisionJson().Replace(s, "$1:N");
+        s = RevisionFields().Replace(s, "$1 : N");
+        s = LeaseHex().Replace(s, "LEASE");
+        s = Took().Replace(s, "DURATION");
+        return s;
+    }
+
+    [GeneratedRegex("(\"(?:revision|mod_revision|create_revision|version|ID|id|lease|raft_term|Revision)\"):-?\\d+")]
+    private static partial Regex RevisionJson();
+
+    [GeneratedRegex("(\"(?:Revision|ModRevision|CreateRevision|PrevModRevision|PrevCreateRevision|PrevVersion|Version|ID|Lease)\") : -?\\d+")]
+    private static partial Regex RevisionFields();
+
+    [GeneratedRegex("\\b[0-9a-f]{16}\\b")]
+    private static partial Regex LeaseHex();
+
+    [GeneratedRegex("\\d+(\\.\\d+)?(ns|µs|ms|s)\\b")]
+    private static partial Regex Took();
+}
