@@ -92,7 +92,8 @@ public sealed partial class CtlFixture : IAsyncLifetime
         return (a, b);
     }
 
-    /// <summary>Masks values that differ between two runs of a write: revisions, lease ids, durations.</summary>
+    /// <summary>Masks values that differ between two runs of a write: revisions, lease ids,
+    /// durations, and a lease's remaining TTL (it ticks down between the two runs).</summary>
     public static string Mask(string s)
     {
         s = RevisionJson().Replace(s, "$1:N");
@@ -102,10 +103,10 @@ public sealed partial class CtlFixture : IAsyncLifetime
         return s;
     }
 
-    [GeneratedRegex("(\"(?:revision|mod_revision|create_revision|version|ID|id|lease|raft_term|Revision)\"):-?\\d+")]
+    [GeneratedRegex("(\"(?:revision|mod_revision|create_revision|version|ID|id|lease|raft_term|Revision|ttl)\"):-?\\d+")]
     private static partial Regex RevisionJson();
 
-    [GeneratedRegex("(\"(?:Revision|ModRevision|CreateRevision|PrevModRevision|PrevCreateRevision|PrevVersion|Version|ID|Lease)\") : -?\\d+")]
+    [GeneratedRegex("(\"(?:Revision|ModRevision|CreateRevision|PrevModRevision|PrevCreateRevision|PrevVersion|Version|ID|Lease|TTL)\") : -?\\d+")]
     private static partial Regex RevisionFields();
 
     [GeneratedRegex("\\b[0-9a-f]{16}\\b")]
