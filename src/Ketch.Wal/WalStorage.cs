@@ -1,0 +1,168 @@
+using Ketch.Raft;
+using Ketch.Raft.Storage;
+
+namespace Ketch.Wal;
+
+/// <summary>
+/// A durable <see cref="IRaftStorage"/>: a <see cref="Wal"/> and a <see cref="Snapshotter"/> on
+/// disk, with the retained log cached in a <see cref="MemoryStorage"/> that Raft reads (as etcd's
+/// raft node feeds a MemoryStorage from its WAL on restart). Layout: <c>{dir}/wal</c> and
+/// <c>{dir}/snap</c>. Thread-safe for reads; persist Readies from one thread at a time.
+/// </summary>
+public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
+{
+    private readonly Wal _wal;
+    private readonly Snapshotter _snapshotter;
+    private readonly MemoryStorage _memory;
+
+    private WalStorage(Wal wal, Snapshotter snapshotter, MemoryStorage memory)
+    {
+        _wal = wal;
+        _snapshotter = snapshotter;
+        _memory = memory;
+    }
+
+    /// <summary>The WAL underneath.</summary>
+    public Wal Wal => _wal;
+
+    /// <summary>The snapshot files underneath.</summary>
+    public Snapshotter Snapshotter => _snapshotter;
+
+    /// <summary>The member and cluster this storage belongs to.</summary>
+    public WalMetadata Metadata => _wal.Metadata;
+
+    /// <summary>Creates the storage of a new member of a new group; <see cref="WalMetadata.Bootstrap"/>
+    /// is its initial configuration.</summary>
+    public static WalStorage Create(string dir, WalMetadata metadata, WalOptions? options = null, int snapshotsToKeep = 5)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        options ??= new WalOptions();
+        var snapshotter = new Snapshotter(options.FileSystem, Path.Combine(dir, "snap"), snapshotsToKeep);
+        var wal = Wal.Create(Path.Combine(dir, "wal"), metadata, options);
+        return new WalStorage(wal, snapshotter, Bootstrap(metadata));
+    }
+
+    /// <summary>Whether <paramref name="dir"/> holds a WAL to <see cref="Open"/>.</summary>
+    public static bool Exists(string dir, WalOptions? options = null) =>
+        WalReader.ListSegments((options ?? new WalOptions()).FileSystem, Path.Combine(dir, "wal")).Count > 0;
+
+    /// <summary>
+    /// Restarts from disk: the newest intact snapshot the WAL has a marker for, then the WAL's
+    /// entries after it and its last hard state. Throws <see cref="WalCorruptionException"/> when the
+    /// WAL is damaged beyond a torn tail.
+    /// </summary>
+    public static WalStorage Open(string dir, WalOptions? options = null, int snapshotsToKeep = 5)
+    {
+        options ??= new WalOptions();
+        var wal = Wal.Open(Path.Combine(dir, "wal"), options);
+        try
+        {
+            var snapshotter = new Snapshotter(options.FileSystem, Path.Combine(dir, "snap"), snapshotsToKeep);
+            var replay = wal.Replay;
+            var snapshot = snapshotter.LoadNewest(m => replay.SnapshotMarkers.Contains(new SnapshotMarker(m.Index, m.Term)));
+            var memory = Bootstrap(replay.Metadata);
+            if (snapshot is not null)
+            {
+                memory = new MemoryStorage();
+                memory.ApplySnapshot(snapshot);
+            }
+            memory.Append(replay.EntriesAfter(snapshot?.Metadata.Index ?? 0));
+            memory.SetHardState(replay.HardState);
+            return new WalStorage(wal, snapshotter, memory);
+        }
+        catch
+        {
+            wal.Abandon();
+            throw;
+        }
+    }
+
+    private static MemoryStorage Bootstrap(WalMetadata metadata) =>
+        MemoryStorage.WithMembers(metadata.Bootstrap.Voters, metadata.Bootstrap.Learners);
+
+    /// <summary>
+    /// Persists what a <see cref="Ready"/> asks for, in its order: the snapshot file, then one WAL
+    /// append of the snapshot marker, the entries and the hard state, fsynced when
+    /// <see cref="Ready.MustSync"/> (or a snapshot) requires; only then does Raft see them.
+    /// </summary>
+    public Task SaveAsync(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        return SaveAsync(ready.HardState, ready.Entries, ready.Snapshot, ready.MustSync);
+    }
+
+    /// <summary>Persists a snapshot (optional), entries and a hard state (optional); see <see cref="SaveAsync(Ready)"/>.</summary>
+    public async Task SaveAsync(HardState? hardState, ReadOnlyMemory<Entry> entries, Snapshot? snapshot, bool mustSync)
+    {
+        SnapshotMarker? marker = null;
+        if (snapshot is not null && !snapshot.IsEmpty)
+        {
+            // The file before the marker: a marker must never name a snapshot that is not on disk.
+            _snapshotter.Save(snapshot);
+            marker = new SnapshotMarker(snapshot.Metadata.Index, snapshot.Metadata.Term);
+        }
+        if (marker is not null || !entries.IsEmpty || hardState is not null)
+        {
+            await _wal.AppendAsync(marker, entries, hardState, mustSync || marker is not null).ConfigureAwait(false);
+        }
+        if (marker is not null)
+        {
+            _memory.ApplySnapshot(snapshot!);
+        }
+        _memory.Append(entries);
+        if (hardState is { } hs)
+        {
+            _memory.SetHardState(hs);
+        }
+    }
+
+    /// <summary>Persists a Ready, blocking until it is durable.</summary>
+    public void Save(Ready ready) => SaveAsync(ready).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Takes a snapshot of the application state as of <paramref name="index"/> (applied), saves it,
+    /// records its marker, compacts the cached log through <paramref name="index"/> and releases WAL
+    /// segments wholly before it. Answers the MemoryStorage error when the snapshot is out of date.
+    /// </summary>
+    public async Task<StorageError> CreateSnapshotAsync(ulong index, ConfState? confState, ReadOnlyMemory<byte> data)
+    {
+        var created = _memory.CreateSnapshot(index, confState, data);
+        if (!created.IsOk)
+        {
+            return created.Error;
+        }
+        var snapshot = created.Value;
+        _snapshotter.Save(snapshot);
+        await _wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Metadata.Index, snapshot.Metadata.Term)).ConfigureAwait(false);
+        _memory.Compact(index);
+        _wal.ReleaseTo(index);
+        return StorageError.None;
+    }
+
+    /// <inheritdoc />
+    public RaftInitialState InitialState() => _memory.InitialState();
+
+    /// <inheritdoc />
+    public StorageResult<ReadOnlyMemory<Entry>> Entries(ulong lo, ulong hi, long maxBytes) => _memory.Entries(lo, hi, maxBytes);
+
+    /// <inheritdoc />
+    public StorageResult<ulong> Term(ulong index) => _memory.Term(index);
+
+    /// <inheritdoc />
+    public ulong FirstIndex() => _memory.FirstIndex();
+
+    /// <inheritdoc />
+    public ulong LastIndex() => _memory.LastIndex();
+
+    /// <inheritdoc />
+    public StorageResult<Snapshot> Snapshot() => _memory.Snapshot();
+
+    /// <summary>Closes the WAL (syncing it).</summary>
+    public ValueTask DisposeAsync() => _wal.DisposeAsync();
+
+    /// <summary>Closes the WAL (syncing it).</summary>
+    public void Dispose() => _wal.Dispose();
+
+    /// <summary>Drops everything as a crash would (tests).</summary>
+    internal void Abandon() => _wal.Abandon();
+}
