@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Grpc.Core;
+using Ketch.Api.Etcdserverpb;
+using Ketch.Raft;
+using Ketch.Server.Member;
+
+namespace Ketch.Server.Api;
+
+/// <summary>etcd's Cluster service: membership changes are Raft conf changes carrying the
+/// member's attributes; the list is the applied member table.</summary>
+internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
+{
+    public override async Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
+    {
+        if (request.Linearizable)
+        {
+            await member.Loop.WaitLinearizableAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+        var resp = member.Loop.MemberList();
+        resp.Header = member.Header();
+        return resp;
+    }
+
+    public override async Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
+    {
+        var urls = request.PeerURLs.ToList();
+        if (urls.Count == 0 || !urls.All(u => Uri.TryCreate(u, UriKind.Absolute, out var x) && x.Port > 0))
+        {
+            throw EtcdErrors.MemberBadUrls;
+        }
+        var members = member.Loop.Membership.Members;
+        if (members.Any(m => m.PeerUrls.Intersect(urls).Any()))
+        {
+            throw EtcdErrors.PeerUrlExists;
+        }
+        var id = MemberIds.MemberId(urls, member.Options.InitialClusterToken, member.Options.TimeProvider.GetUtcNow());
+        if (members.Any(m => m.Id == id))
+        {
+            throw EtcdErrors.MemberExists;
+        }
+        if (!request.IsLearner && member.Options.StrictReconfigCheck && !ReadyToAddVoter(members))
+        {
+            throw EtcdErrors.NotEnoughStarted;
+        }
+        var info = new MemberInfo(id, "", urls, [], request.IsLearner);
+        var type = request.IsLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
+        var result = await member.Loop.ProposeConfChangeAsync(type, id, JsonSerializer.SerializeToUtf8Bytes(info), context.CancellationToken).ConfigureAwait(false);
+        var list = result.Get<MemberListResponse>();
+        var resp = new MemberAddResponse { Header = member.Header(), Member = RaftLoop.ToProto(info) };
+        resp.Members.AddRange(list.Members);
+        return resp;
+    }
+
+    public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
+    {
+        var m = member.Loop.Membership.Get(request.ID) ?? throw EtcdErrors.MemberNotFound;
+        if (!m.IsLearner && member.Options.StrictReconfigCheck && !ReadyToRemoveVoter(member.Loop.Membership.Members, m.Id))
+        {
+            throw EtcdErrors.NotEnoughStarted;
+        }
+        var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.RemoveNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(m), context.CancellationToken).ConfigureAwait(false);
+        var resp = new MemberRemoveResponse { Header = member.Header() };
+        resp.Members.AddRange(result.Get<MemberListResponse>().Members);
+        return resp;
+    }
+
+    public override async Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
+    {
+        var m = member.Loop.Membership.Get(request.ID) ?? throw EtcdErrors.MemberNotFound;
+        var urls = request.PeerURLs.ToList();
+        if (urls.Count == 0 || !urls.All(u => Uri.TryCreate(u, UriKind.Absolute, out var x) && x.Port > 0))
+        {
+            throw EtcdErrors.MemberBadUrls;
+        }
+        var info = m with { PeerUrls = urls };
+        var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.UpdateNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(info), context.CancellationToken).ConfigureAwait(false);
+        var resp = new MemberUpdateResponse { Header = member.Header() };
+        resp.Members.AddRange(result.Get<MemberListResponse>().Members);
+        return resp;
+    }
+
+    public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
+    {
+        var m = member.Loop.Membership.Get(request.ID) ?? throw EtcdErrors.MemberNotFound;
+        if (!m.IsLearner)
+        {
+            throw EtcdErrors.MemberNotLearner;
+        }
+        if (!member.Loop.IsLeader && member.LeaderClient?.Cluster() is { } leader)
+        {
+            // Only the leader knows whether the learner is in sync (etcd forwards too).
+            var forwarded = await leader.MemberPromoteAsync(request, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+            forwarded.Header = member.Header();
+            return forwarded;
+        }
+        if (member.Loop.IsLeader && !LearnerInSync(m.Id))
+        {
+            throw EtcdErrors.LearnerNotReady;
+        }
+        var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.AddNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(m with { IsLearner = false }), context.CancellationToken).ConfigureAwait(false);
+        var resp = new MemberPromoteResponse { Header = member.Header() };
+        resp.Members.AddRange(result.Get<MemberListResponse>().Members);
+        return resp;
+    }
+
+    /// <summary>etcd's strict reconfiguration rule for adding a voter: the started voters (those that
+    /// published their attributes) must be a quorum of the voters after the change; a lone member may
+    /// always add a second.</summary>
+    private static bool ReadyToAddVoter(IReadOnlyList<MemberInfo> members)
+    {
+        var voters = members.Where(m => !m.IsLearner).ToList();
+        var started = voters.Count(m => m.Name.Length > 0);
+        var after = voters.Count + 1;
+        return (started == 1 && after == 2) || started >= (after / 2) + 1;
+    }
+
+    /// <summary>etcd's rule for removing a voter: the started voters left must still be a quorum.</summary>
+    private static bool ReadyToRemoveVoter(IReadOnlyList<MemberInfo> members, ulong id)
+    {
+        var voters = members.Where(m => !m.IsLearner && m.Id != id).ToList();
+        var started = voters.Count(m => m.Name.Length > 0);
+        return voters.Count > 0 && started >= (voters.Count / 2) + 1;
+    }
+
+    /// <summary>etcd's readiness rule: the learner's match is at least 90% of the leader's.</summary>
+    private bool LearnerInSync(ulong id)
+    {
+        var status = member.Loop.RaftStatus();
+        if (!status.Progress.TryGetValue(id, out var learner) || !status.Progress.TryGetValue(member.Loop.MemberId, out var leader))
+        {
+            return false;
+        }
+        return Match(learner) >= Match(leader) * 0.9;
+    }
+
+    private static double Match(string progress)
+    {
+        var i = progress.IndexOf("match=", StringComparison.Ordinal);
+        if (i < 0)
+        {
+            return 0;
+        }
+        var end = progress.IndexOf(' ', i);
+        var text = end < 0 ? progress[(i + 6)..] : progress[(i + 6)..end];
+        return double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0;
+    }
+}

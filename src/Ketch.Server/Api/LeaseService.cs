@@ -1,0 +1,120 @@
+using Grpc.Core;
+using Ketch.Api.Etcdserverpb;
+using Ketch.Server.Apply;
+using Ketch.Server.Lease;
+
+namespace Ketch.Server.Api;
+
+/// <summary>etcd's Lease service. Grant and revoke go through Raft; keep-alive and time-to-live
+/// are answered by the leader (a follower forwards them).</summary>
+internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverpb.Lease.LeaseBase
+{
+    public override Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context) =>
+        GrantAsync(member, request, context.CancellationToken);
+
+    internal static async Task<LeaseGrantResponse> GrantAsync(MemberContext member, LeaseGrantRequest request, CancellationToken ct)
+    {
+        if (request.TTL > Lessor.MaxTtlSeconds)
+        {
+            throw EtcdErrors.LeaseTtlTooLarge;
+        }
+        member.CheckQuota(request);
+        var r = request.Clone();
+        if (r.ID == 0)
+        {
+            r.ID = (long)(member.Loop.NextId() & long.MaxValue);
+        }
+        var resp = await member.ProposeAsync<LeaseGrantResponse>(RaftRequestKind.LeaseGrant, r, ct).ConfigureAwait(false);
+        member.FillHeader(resp.Header);
+        return resp;
+    }
+
+    public override Task<LeaseRevokeResponse> LeaseRevoke(LeaseRevokeRequest request, ServerCallContext context) =>
+        RevokeAsync(member, request, context.CancellationToken);
+
+    internal static async Task<LeaseRevokeResponse> RevokeAsync(MemberContext member, LeaseRevokeRequest request, CancellationToken ct)
+    {
+        var resp = await member.ProposeAsync<LeaseRevokeResponse>(RaftRequestKind.LeaseRevoke, request, ct).ConfigureAwait(false);
+        member.FillHeader(resp.Header);
+        return resp;
+    }
+
+    public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? forward = null;
+        try
+        {
+            while (await requestStream.MoveNext(ct).ConfigureAwait(false))
+            {
+                var id = requestStream.Current.ID;
+                LeaseKeepAliveResponse resp;
+                if (member.Loop.IsLeader)
+                {
+                    var ttl = member.Loop.Lessor.Renew(id);
+                    resp = new LeaseKeepAliveResponse { Header = member.Header(), ID = id, TTL = Math.Max(ttl, 0) };
+                }
+                else
+                {
+                    forward ??= (member.LeaderClient?.Lease() ?? throw EtcdErrors.NoLeader).LeaseKeepAlive(cancellationToken: ct);
+                    await forward.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }, ct).ConfigureAwait(false);
+                    if (!await forward.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+                    {
+                        throw EtcdErrors.NoLeader;
+                    }
+                    resp = forward.ResponseStream.Current;
+                    resp.Header = member.Header();
+                }
+                await responseStream.WriteAsync(resp, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            forward?.Dispose();
+        }
+    }
+
+    public override Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context) =>
+        TimeToLiveAsync(member, request, context.CancellationToken);
+
+    internal static async Task<LeaseTimeToLiveResponse> TimeToLiveAsync(MemberContext member, LeaseTimeToLiveRequest request, CancellationToken ct)
+    {
+        if (!member.Loop.IsLeader && member.LeaderClient?.Lease() is { } leader)
+        {
+            var forwarded = await leader.LeaseTimeToLiveAsync(request, cancellationToken: ct).ConfigureAwait(false);
+            forwarded.Header = member.Header();
+            return forwarded;
+        }
+        await member.Loop.WaitLinearizableAsync(ct).ConfigureAwait(false);
+        var ttl = member.Loop.Lessor.TimeToLive(request.ID);
+        if (ttl is null)
+        {
+            return new LeaseTimeToLiveResponse { Header = member.Header(), ID = request.ID, TTL = -1 };
+        }
+        var resp = new LeaseTimeToLiveResponse { Header = member.Header(), ID = request.ID, TTL = ttl.Value.Remaining, GrantedTTL = ttl.Value.Granted };
+        if (request.Keys)
+        {
+            foreach (var k in member.Loop.AttachedKeys(request.ID))
+            {
+                resp.Keys.Add(Google.Protobuf.UnsafeByteOperations.UnsafeWrap(k));
+            }
+        }
+        return resp;
+    }
+
+    public override Task<LeaseLeasesResponse> LeaseLeases(LeaseLeasesRequest request, ServerCallContext context) =>
+        LeasesAsync(member, request, context.CancellationToken);
+
+    internal static Task<LeaseLeasesResponse> LeasesAsync(MemberContext member, LeaseLeasesRequest request, CancellationToken ct)
+    {
+        var resp = new LeaseLeasesResponse { Header = member.Header() };
+        foreach (var id in member.Loop.Lessor.Ids())
+        {
+            resp.Leases.Add(new LeaseStatus { ID = id });
+        }
+        return Task.FromResult(resp);
+    }
+}

@@ -1,0 +1,170 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Ketch.Api.Etcdserverpb;
+using Ketch.Server.Apply;
+using Ketch.Server.Http;
+using MvccRange = Ketch.Mvcc.RangeRequest;
+
+namespace Ketch.Server.Api;
+
+/// <summary>etcd's Maintenance service: status, alarms, hashes, the snapshot stream, defragment
+/// (accepted: RocksDB reclaims space online) and leadership transfer.</summary>
+internal sealed class MaintenanceService(MemberContext member) : Maintenance.MaintenanceBase
+{
+    private const int SnapshotChunkBytes = 32 * 1024;
+
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    {
+        var loop = member.Loop;
+        var resp = new StatusResponse
+        {
+            Header = member.Header(),
+            Version = EtcdVersion.Server,
+            DbSize = loop.Kv.DbSizeBytes,
+            DbSizeInUse = loop.Kv.DbSizeInUseBytes,
+            Leader = loop.Leader,
+            RaftIndex = loop.CommitIndex,
+            RaftTerm = loop.Term,
+            RaftAppliedIndex = loop.AppliedIndex,
+            IsLearner = loop.Membership.Get(loop.MemberId)?.IsLearner ?? false,
+        };
+        foreach (var a in loop.Membership.Alarms)
+        {
+            resp.Errors.Add($"memberID:{a.MemberID} alarm:{a.Alarm.ToString().ToUpperInvariant()} ");
+        }
+        return Task.FromResult(resp);
+    }
+
+    public override async Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
+    {
+        if (request.Action == AlarmRequest.Types.AlarmAction.Get)
+        {
+            var resp = new AlarmResponse { Header = member.Header() };
+            resp.Alarms.AddRange(member.Loop.Membership.Alarms.Where(a =>
+                (request.MemberID == 0 || a.MemberID == request.MemberID) && (request.Alarm == AlarmType.None || a.Alarm == request.Alarm)));
+            return resp;
+        }
+        var applied = await member.ProposeAsync<AlarmResponse>(RaftRequestKind.Alarm, request, context.CancellationToken).ConfigureAwait(false);
+        member.FillHeader(applied.Header);
+        return applied;
+    }
+
+    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
+        Task.FromResult(new DefragmentResponse { Header = member.Header() });
+
+    public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
+    {
+        var (hash, rev) = HashAt(0);
+        return Task.FromResult(new HashResponse { Header = member.Header(rev), Hash = hash });
+    }
+
+    public override Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
+    {
+        try
+        {
+            var (hash, rev) = HashAt(request.Revision);
+            return Task.FromResult(new HashKVResponse { Header = member.Header(rev), Hash = hash, CompactRevision = member.Loop.Kv.CompactRevision });
+        }
+        catch (Ketch.Mvcc.MvccException e)
+        {
+            throw EtcdErrors.From(e);
+        }
+    }
+
+    /// <summary>CRC-32C over every key-value live at <paramref name="revision"/> (0: current), in
+    /// key order with its revisions: equal on members that applied the same history.</summary>
+    private (uint Hash, long Revision) HashAt(long revision)
+    {
+        var kv = member.Loop.Kv;
+        var all = kv.Range(new MvccRange { Key = [0], RangeEnd = [0], Revision = revision });
+        var crc = 0u;
+        Span<byte> num = stackalloc byte[8];
+        foreach (var x in all.Kvs)
+        {
+            crc = Crc32Castagnoli.Append(crc, x.Key);
+            crc = Crc32Castagnoli.Append(crc, x.Value);
+            foreach (var n in new[] { x.CreateRevision, x.ModRevision, x.Version, x.Lease })
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(num, n);
+                crc = Crc32Castagnoli.Append(crc, num);
+            }
+        }
+        return (crc, revision > 0 ? revision : all.Revision);
+    }
+
+    public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
+    {
+        var tmp = Path.Combine(member.Options.DataDir, $"snapshot-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var header = member.Header();
+            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.None))
+            {
+                member.Loop.Kv.Snapshot(file);
+                // etcd's snapshot blob is the database, a multiple of 512 bytes, followed by the
+                // SHA-256 of it (etcdctl checks the length): pad, then append the hash.
+                var pad = (int)((512 - (file.Length % 512)) % 512);
+                file.Write(new byte[pad]);
+                file.Position = 0;
+                var hash = await System.Security.Cryptography.SHA256.HashDataAsync(file, context.CancellationToken).ConfigureAwait(false);
+                file.Write(hash);
+            }
+            await using var input = new FileStream(tmp, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            var remaining = input.Length;
+            var buffer = new byte[SnapshotChunkBytes];
+            while (remaining > 0)
+            {
+                var n = await input.ReadAsync(buffer, context.CancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+                remaining -= n;
+                await responseStream.WriteAsync(new SnapshotResponse
+                {
+                    Header = header,
+                    RemainingBytes = (ulong)remaining,
+                    Blob = ByteString.CopyFrom(buffer, 0, n),
+                }, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (File.Exists(tmp))
+            {
+                File.Delete(tmp);
+            }
+        }
+    }
+
+    public override async Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
+    {
+        var loop = member.Loop;
+        if (!loop.IsLeader)
+        {
+            throw EtcdErrors.NotLeader;
+        }
+        var target = loop.Membership.Get(request.TargetID);
+        if (target is null || target.IsLearner)
+        {
+            throw EtcdErrors.BadLeaderTransferee;
+        }
+        if (request.TargetID != loop.MemberId)
+        {
+            await loop.TransferLeadershipAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false);
+            var deadline = member.Options.TimeProvider.GetUtcNow() + member.Options.EffectiveRequestTimeout;
+            while (loop.Leader != request.TargetID)
+            {
+                if (member.Options.TimeProvider.GetUtcNow() > deadline)
+                {
+                    throw EtcdErrors.Timeout;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(20), member.Options.TimeProvider, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        return new MoveLeaderResponse { Header = member.Header() };
+    }
+
+    public override Task<DowngradeResponse> Downgrade(DowngradeRequest request, ServerCallContext context) =>
+        throw EtcdErrors.NotCapable;
+}

@@ -1,0 +1,84 @@
+using Google.Protobuf;
+using Ketch.Api.Etcdserverpb;
+using Ketch.Server.Apply;
+using Ketch.Server.Http;
+using Ketch.Server.Member;
+
+namespace Ketch.Server.Api;
+
+/// <summary>What every gRPC service and HTTP endpoint of a member shares: its Raft loop, options,
+/// metrics, and the helpers that make etcd's headers and checks.</summary>
+internal sealed class MemberContext(RaftLoop loop, KetchServerOptions options)
+{
+    public RaftLoop Loop { get; } = loop;
+
+    public KetchServerOptions Options { get; } = options;
+
+    public ServerMetrics Metrics => Loop.Metrics;
+
+    /// <summary>Forwards lease calls to the leader when this member is a follower (set by the server).</summary>
+    public LeaderClient? LeaderClient { get; set; }
+
+    public ResponseHeader Header(long revision = 0) => new()
+    {
+        ClusterId = Loop.ClusterId,
+        MemberId = Loop.MemberId,
+        Revision = revision > 0 ? revision : Loop.Kv.CurrentRevision,
+        RaftTerm = Loop.Term,
+    };
+
+    /// <summary>Fills the header of an applied response, keeping the revision it carries.</summary>
+    public void FillHeader(ResponseHeader? header)
+    {
+        if (header is null)
+        {
+            return;
+        }
+        header.ClusterId = Loop.ClusterId;
+        header.MemberId = Loop.MemberId;
+        header.RaftTerm = Loop.Term;
+        if (header.Revision == 0)
+        {
+            header.Revision = Loop.Kv.CurrentRevision;
+        }
+    }
+
+    /// <summary>etcd refuses requests above --max-request-bytes with "request is too large".</summary>
+    public void CheckSize(IMessage request)
+    {
+        if (request.CalculateSize() > Options.MaxRequestBytes)
+        {
+            throw EtcdErrors.RequestTooLarge;
+        }
+    }
+
+    /// <summary>Refuses a write when the NOSPACE alarm is raised or the write would pass the
+    /// quota; in the latter case the alarm is raised (through Raft, like etcd's quota check).</summary>
+    public void CheckQuota(IMessage request)
+    {
+        if (Loop.Membership.HasAlarm(AlarmType.Nospace))
+        {
+            throw EtcdErrors.NoSpace;
+        }
+        if (Loop.Kv.DbSizeBytes + request.CalculateSize() > Options.EffectiveQuotaBytes)
+        {
+            _ = Loop.ProposeAsync(RaftRequestKind.Alarm, new AlarmRequest
+            {
+                Action = AlarmRequest.Types.AlarmAction.Activate,
+                MemberID = Loop.MemberId,
+                Alarm = AlarmType.Nospace,
+            }, CancellationToken.None);
+            throw EtcdErrors.NoSpace;
+        }
+    }
+
+    /// <summary>Proposes and returns the applied response with its header filled.</summary>
+    public async Task<T> ProposeAsync<T>(RaftRequestKind kind, IMessage request, CancellationToken ct)
+        where T : class, IMessage
+    {
+        var result = await Loop.ProposeAsync(kind, request, ct).ConfigureAwait(false);
+        var response = result.Get<T>();
+        Metrics.ProposalsCommitted();
+        return response;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Ketch.Api.Etcdserverpb;
+using Ketch.Server.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Ketch.Server.Http;
+
+/// <summary>
+/// The HTTP/1 side of the client port: <c>/health</c>, <c>/version</c>, <c>/metrics</c> and
+/// the JSON gateway for KV under <c>/v3/kv/*</c>, leases under <c>/v3/lease/*</c> and the member
+/// list at <c>/v3/cluster/member/list</c> (protobuf's JSON mapping with proto field
+/// names, as etcd's grpc-gateway: bytes in base64, 64-bit integers as strings).
+/// </summary>
+internal static class HttpEndpoints
+{
+    private static readonly JsonFormatter s_formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
+    private static readonly JsonParser s_parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+
+    public static void Map(IEndpointRouteBuilder app, MemberContext member)
+    {
+        app.MapGet("/version", () => Results.Text(
+            $"{{\"etcdserver\":\"{EtcdVersion.Server}\",\"etcdcluster\":\"{EtcdVersion.Cluster}\"}}", "application/json"));
+        app.MapGet("/health", (Delegate)((HttpContext http) => HealthAsync(member, http)));
+        app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop), "text/plain; version=0.0.4; charset=utf-8"));
+        MapGateway<RangeRequest, RangeResponse>(app, "/v3/kv/range", member, KvService.RangeAsync);
+        MapGateway<PutRequest, PutResponse>(app, "/v3/kv/put", member, KvService.PutAsync);
+        MapGateway<DeleteRangeRequest, DeleteRangeResponse>(app, "/v3/kv/deleterange", member, KvService.DeleteRangeAsync);
+        MapGateway<TxnRequest, TxnResponse>(app, "/v3/kv/txn", member, KvService.TxnAsync);
+        MapGateway<CompactionRequest, CompactionResponse>(app, "/v3/kv/compaction", member, KvService.CompactAsync);
+        MapGateway<LeaseGrantRequest, LeaseGrantResponse>(app, "/v3/lease/grant", member, LeaseService.GrantAsync);
+        MapGateway<LeaseRevokeRequest, LeaseRevokeResponse>(app, "/v3/lease/revoke", member, LeaseService.RevokeAsync);
+        MapGateway<LeaseRevokeRequest, LeaseRevokeResponse>(app, "/v3/kv/lease/revoke", member, LeaseService.RevokeAsync);
+        MapGateway<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(app, "/v3/lease/timetolive", member, LeaseService.TimeToLiveAsync);
+        MapGateway<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(app, "/v3/kv/lease/timetolive", member, LeaseService.TimeToLiveAsync);
+        MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/lease/leases", member, LeaseService.LeasesAsync);
+        MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/kv/lease/leases", member, LeaseService.LeasesAsync);
+        MapGateway<MemberListRequest, MemberListResponse>(app, "/v3/cluster/member/list", member, (m, _, _) =>
+        {
+            var list = m.Loop.MemberList();
+            list.Header = m.Header();
+            return Task.FromResult(list);
+        });
+    }
+
+    /// <summary>etcd's /health: false with a reason on an alarm, without a leader, or when a
+    /// linearizable read fails.</summary>
+    private static async Task<IResult> HealthAsync(MemberContext member, HttpContext http)
+    {
+        string? reason = null;
+        var alarms = member.Loop.Membership.Alarms;
+        if (alarms.Count > 0)
+        {
+            reason = "ALARM " + string.Join(",", alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()));
+        }
+        else if (member.Loop.Leader == 0)
+        {
+            reason = "RAFT NO LEADER";
+        }
+        else
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            cts.CancelAfter(TimeSpan.FromSeconds(1));
+            try
+            {
+                await member.Loop.WaitLinearizableAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException)
+            {
+                reason = "QGET ERROR";
+            }
+        }
+        var body = $"{{\"health\":\"{(reason is null ? "true" : "false")}\",\"reason\":\"{reason}\"}}";
+        return Results.Text(body, "application/json", Encoding.UTF8, reason is null ? 200 : 503);
+    }
+
+    private static void MapGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, MemberContext member, Func<MemberContext, TReq, CancellationToken, Task<TResp>> handler)
+        where TReq : IMessage<TReq>, new()
+        where TResp : IMessage<TResp>
+    {
+        app.MapPost(path, (Delegate)(async (HttpContext http) =>
+        {
+            TReq request;
+            try
+            {
+                using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+                var text = await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false);
+                request = string.IsNullOrWhiteSpace(text) ? new TReq() : s_parser.Parse<TReq>(text);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                return Error(StatusCode.InvalidArgument, e.Message);
+            }
+            catch (InvalidJsonException e)
+            {
+                return Error(StatusCode.InvalidArgument, e.Message);
+            }
+            try
+            {
+                var response = await handler(member, request, http.RequestAborted).ConfigureAwait(false);
+                return Results.Text(s_formatter.Format(response), "application/json");
+            }
+            catch (RpcException e)
+            {
+                return Error(e.StatusCode, e.Status.Detail);
+            }
+        }));
+    }
+
+    /// <summary>grpc-gateway's error body and its gRPC-to-HTTP status mapping.</summary>
+    private static IResult Error(StatusCode code, string message)
+    {
+        var http = code switch
+        {
+            StatusCode.InvalidArgument or StatusCode.OutOfRange or StatusCode.FailedPrecondition => 400,
+            StatusCode.NotFound => 404,
+            StatusCode.AlreadyExists or StatusCode.Aborted => 409,
+            StatusCode.PermissionDenied => 403,
+            StatusCode.Unauthenticated => 401,
+            StatusCode.ResourceExhausted => 429,
+            StatusCode.Unimplemented => 501,
+            StatusCode.Unavailable => 503,
+            StatusCode.DeadlineExceeded => 504,
+            _ => 500,
+        };
+        var escaped = System.Text.Json.JsonEncodedText.Encode(message).ToString();
+        return Results.Text($"{{\"error\":\"{escaped}\",\"code\":{(int)code},\"message\":\"{escaped}\"}}", "application/json", Encoding.UTF8, http);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Ketch.Server.Member;
+
+namespace Ketch.Server.Http;
+
+/// <summary>
+/// The member's metrics, rendered as Prometheus text on <c>/metrics</c> under etcd's names (the
+/// ones dashboards and clients read). Counters are lock-free; the WAL fsync histogram uses
+/// etcd's buckets (1 ms doubling, 14 buckets).
+/// </summary>
+internal sealed class ServerMetrics
+{
+    private static readonly double[] s_fsyncBuckets = [.. Enumerable.Range(0, 14).Select(i => 0.001 * Math.Pow(2, i))];
+    private readonly long[] _fsyncCounts = new long[s_fsyncBuckets.Length];
+    private long _fsyncTotal;
+    private long _fsyncSumMicros;
+    private long _proposalsFailed;
+    private long _proposalsCommitted;
+    private long _leaderChanges;
+
+    public void ProposalsCommitted() => Interlocked.Increment(ref _proposalsCommitted);
+
+    public void ProposalFailed() => Interlocked.Increment(ref _proposalsFailed);
+
+    public void LeaderChanged() => Interlocked.Increment(ref _leaderChanges);
+
+    public void ObserveFsync(TimeSpan duration)
+    {
+        var seconds = duration.TotalSeconds;
+        for (var i = 0; i < s_fsyncBuckets.Length; i++)
+        {
+            if (seconds <= s_fsyncBuckets[i])
+            {
+                Interlocked.Increment(ref _fsyncCounts[i]);
+            }
+        }
+        Interlocked.Increment(ref _fsyncTotal);
+        Interlocked.Add(ref _fsyncSumMicros, (long)(seconds * 1_000_000));
+    }
+
+    public string Render(RaftLoop loop)
+    {
+        var sb = new StringBuilder();
+        Gauge(sb, "etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", loop.Leader != 0 ? 1 : 0);
+        Gauge(sb, "etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.", loop.IsLeader ? 1 : 0);
+        Counter(sb, "etcd_server_leader_changes_seen_total", "The number of leader changes seen.", Interlocked.Read(ref _leaderChanges));
+        Gauge(sb, "etcd_server_proposals_committed_total", "The total number of consensus proposals committed.", loop.CommitIndex);
+        Gauge(sb, "etcd_server_proposals_applied_total", "The total number of consensus proposals applied.", loop.AppliedIndex);
+        Gauge(sb, "etcd_server_proposals_pending", "The current number of pending proposals to commit.", loop.PendingProposals);
+        Counter(sb, "etcd_server_proposals_failed_total", "The total number of failed proposals seen.", Interlocked.Read(ref _proposalsFailed));
+        Gauge(sb, "etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", loop.Kv.DbSizeBytes);
+        Gauge(sb, "etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", loop.Kv.DbSizeInUseBytes);
+        Gauge(sb, "etcd_debugging_mvcc_current_revision", "The current revision of store.", loop.Kv.CurrentRevision);
+        sb.Append("# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n");
+        sb.Append("# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n");
+        for (var i = 0; i < s_fsyncBuckets.Length; i++)
+        {
+            sb.Append("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"").Append(Num(s_fsyncBuckets[i])).Append("\"} ")
+                .Append(Interlocked.Read(ref _fsyncCounts[i])).Append('\n');
+        }
+        var total = Interlocked.Read(ref _fsyncTotal);
+        sb.Append("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} ").Append(total).Append('\n');
+        sb.Append("etcd_disk_wal_fsync_duration_seconds_sum ").Append(Num(Interlocked.Read(ref _fsyncSumMicros) / 1e6)).Append('\n');
+        sb.Append("etcd_disk_wal_fsync_duration_seconds_count ").Append(total).Append('\n');
+        sb.Append("# HELP etcd_server_version Which version is running. 1 for 'server_version' label with current version.\n");
+        sb.Append("# TYPE etcd_server_version gauge\n");
+        sb.Append("etcd_server_version{server_version=\"").Append(EtcdVersion.Server).Append("\"} 1\n");
+        sb.Append("# HELP etcd_server_id Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.\n");
+        sb.Append("# TYPE etcd_server_id gauge\n");
+        sb.Append("etcd_server_id{server_id=\"").Append(loop.MemberId.ToString("x", CultureInfo.InvariantCulture)).Append("\"} 1\n");
+        using var process = Process.GetCurrentProcess();
+        Gauge(sb, "process_resident_memory_bytes", "Resident memory size in bytes.", process.WorkingSet64);
+        Gauge(sb, "process_virtual_memory_bytes", "Virtual memory size in bytes.", process.VirtualMemorySize64);
+        Counter(sb, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process.TotalProcessorTime.TotalSeconds);
+        Gauge(sb, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.", new DateTimeOffset(process.StartTime).ToUnixTimeSeconds());
+        return sb.ToString();
+    }
+
+    private static void Gauge(StringBuilder sb, string name, string help, double value) => Metric(sb, name, help, "gauge", value);
+
+    private static void Counter(StringBuilder sb, string name, string help, double value) => Metric(sb, name, help, "counter", value);
+
+    private static void Metric(StringBuilder sb, string name, string help, string type, double value) =>
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+          .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n')
+          .Append(name).Append(' ').Append(Num(value)).Append('\n');
+
+    private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}

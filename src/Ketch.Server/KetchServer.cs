@@ -1,0 +1,216 @@
+using Ketch.Server.Api;
+using Ketch.Server.Http;
+using Ketch.Server.Member;
+using Ketch.Server.Peer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Ketch.Server;
+
+/// <summary>
+/// One Ketch member, embeddable in any .NET process: its Raft loop over a WAL and the MVCC store,
+/// the peer transport, and etcd's v3 gRPC API plus <c>/health</c>, <c>/version</c>,
+/// <c>/metrics</c> and the JSON gateway, all on each client URL.
+/// </summary>
+public sealed class KetchServer : IAsyncDisposable
+{
+    private readonly KetchServerOptions _options;
+    private readonly ILogger _log;
+    private RaftLoop? _loop;
+    private WebApplication? _app;
+    private PeerTransport? _transport;
+    private LeaderClient? _leaderClient;
+    private Task? _publish;
+    private AutoCompactor? _compactor;
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Creates a member from <paramref name="options"/>; nothing runs before <see cref="StartAsync"/>.</summary>
+    public KetchServer(KetchServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _log = options.LoggerFactory.CreateLogger("Ketch.Server");
+    }
+
+    /// <summary>This member's id (valid after start).</summary>
+    public ulong MemberId => _loop?.MemberId ?? 0;
+
+    /// <summary>The cluster's id (valid after start).</summary>
+    public ulong ClusterId => _loop?.ClusterId ?? 0;
+
+    /// <summary>The leader this member knows, 0 when none.</summary>
+    public ulong Leader => _loop?.Leader ?? 0;
+
+    /// <summary>The addresses the client port is bound to (useful with port 0).</summary>
+    public IReadOnlyList<string> ClientAddresses =>
+        _app?.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+
+    internal RaftLoop Loop => _loop ?? throw new InvalidOperationException("not started");
+
+    internal PeerTransport? Transport => _transport;
+
+    /// <summary>Opens the storage, binds the client and peer URLs, and starts the Raft loop.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Peer.ClusterInfo? joining = null;
+        var walDir = string.IsNullOrEmpty(_options.WalDir) ? Path.Combine(_options.DataDir, "member") : _options.WalDir;
+        if (string.Equals(_options.InitialClusterState, "existing", StringComparison.Ordinal) && !Ketch.Wal.WalStorage.Exists(walDir))
+        {
+            var others = ClusterConfig.Parse(RaftLoop.InitialCluster(_options), _options.InitialClusterToken)
+                .Where(m => m.Name != _options.Name).SelectMany(m => m.PeerUrls);
+            joining = await Peer.ClusterQuery.FetchAsync(others, cancellationToken).ConfigureAwait(false);
+        }
+        _loop = RaftLoop.Open(_options, _options.LoggerFactory.CreateLogger("Ketch.Raft"), joining);
+        try
+        {
+            _transport = new PeerTransport(_loop, _options, _options.LoggerFactory.CreateLogger("Ketch.Peer"));
+            foreach (var m in _loop.Membership.Members.Where(m => m.Id != _loop.MemberId))
+            {
+                _transport.AddPeer(m.Id, m.PeerUrls);
+            }
+            _transport.Start();
+            var member = new MemberContext(_loop, _options);
+            _leaderClient = new LeaderClient(_loop);
+            member.LeaderClient = _leaderClient;
+            _app = BuildApp(member);
+            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+            _loop.Start(_transport);
+            _publish = PublishAttributesAsync(_stop.Token);
+            _compactor = AutoCompactor.Start(_loop, _options, _log);
+        }
+        catch
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Waits until this member knows a leader.</summary>
+    public Task WaitForLeaderAsync(CancellationToken cancellationToken = default) => Loop.WaitForLeaderAsync(cancellationToken);
+
+    private WebApplication BuildApp(MemberContext member)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "ketch",
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_options.LoggerFactory);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // gRPC requests on sniffed HTTP/2 connections say :scheme http on what Kestrel now
+            // believes is a TLS connection (see ProtocolSniffer).
+            k.AllowAlternateSchemes = true;
+            // etcd clients multiplex every watch and keep-alive stream on one connection.
+            k.Limits.Http2.MaxStreamsPerConnection = 100_000;
+            k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
+            k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
+            k.Limits.MaxRequestBodySize = null;
+            foreach (var url in _options.ListenClientUrls)
+            {
+                ListenUrls.Listen(k, url, lo =>
+                {
+                    lo.Protocols = HttpProtocols.Http1AndHttp2;
+                    lo.Use(next => ctx => ProtocolSniffer.InvokeAsync(ctx, next));
+                });
+            }
+        });
+        builder.Services.AddGrpc(o =>
+        {
+            // Above --max-request-bytes (etcd adds 512 KiB of gRPC overhead), so that we answer
+            // "etcdserver: request is too large" ourselves.
+            o.MaxReceiveMessageSize = _options.MaxRequestBytes + (512 * 1024);
+            o.MaxSendMessageSize = null;
+            o.EnableDetailedErrors = false;
+        });
+        builder.Services.AddSingleton(member);
+        var app = builder.Build();
+        app.MapGrpcService<KvService>();
+        app.MapGrpcService<WatchService>();
+        app.MapGrpcService<LeaseService>();
+        app.MapGrpcService<ClusterService>();
+        app.MapGrpcService<MaintenanceService>();
+        HttpEndpoints.Map(app, member);
+        return app;
+    }
+
+    /// <summary>Publishes this member's name and client URLs through Raft (as etcd does at start),
+    /// retrying until it is applied.</summary>
+    private async Task PublishAttributesAsync(CancellationToken ct)
+    {
+        var loop = Loop;
+        var attrs = new Ketch.Api.Etcdserverpb.Member { ID = loop.MemberId, Name = _options.Name };
+        attrs.ClientURLs.AddRange(_options.AdvertiseClientUrls);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await loop.WaitForLeaderAsync(ct).ConfigureAwait(false);
+                var result = await loop.ProposeAsync(Apply.RaftRequestKind.MemberAttributes, attrs, ct).ConfigureAwait(false);
+                if (result.Error is null)
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Grpc.Core.RpcException)
+            {
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(_options.HeartbeatIntervalMs), _options.TimeProvider, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops serving, then stops the Raft loop and closes the storage.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_compactor is not null)
+        {
+            await _compactor.DisposeAsync().ConfigureAwait(false);
+            _compactor = null;
+        }
+        if (_publish is not null)
+        {
+            try
+            {
+                await _publish.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        if (_app is not null)
+        {
+            // Long-lived streams (watch, keep-alive) never end by themselves: after a short grace
+            // period Kestrel aborts what is still open.
+            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+            {
+                await _app.StopAsync(grace.Token).ConfigureAwait(false);
+            }
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _app = null;
+        }
+        _leaderClient?.Dispose();
+        if (_transport is not null)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+            _transport = null;
+        }
+        if (_loop is not null)
+        {
+            await _loop.DisposeAsync().ConfigureAwait(false);
+            _loop = null;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ketch.Server;
+
+/// <summary>
+/// Configuration of one member, named after etcd's flags (<c>--name</c>, <c>--data-dir</c>, ...)
+/// with etcd's defaults, except the data directory (<c>./default.ketch</c>).
+/// </summary>
+public sealed record KetchServerOptions
+{
+    /// <summary>Human-readable name of this member (<c>--name</c>).</summary>
+    public string Name { get; init; } = "default";
+
+    /// <summary>Where the WAL, snapshots and the MVCC database live (<c>--data-dir</c>).</summary>
+    public string DataDir { get; init; } = "default.ketch";
+
+    /// <summary>A separate directory for the WAL (<c>--wal-dir</c>); empty: inside the data dir.</summary>
+    public string WalDir { get; init; } = "";
+
+    /// <summary>URLs to serve clients on, gRPC and HTTP on the same port (<c>--listen-client-urls</c>).</summary>
+    public IReadOnlyList<string> ListenClientUrls { get; init; } = ["http://localhost:2379"];
+
+    /// <summary>Client URLs advertised to the cluster (<c>--advertise-client-urls</c>).</summary>
+    public IReadOnlyList<string> AdvertiseClientUrls { get; init; } = ["http://localhost:2379"];
+
+    /// <summary>URLs to listen on for peer traffic (<c>--listen-peer-urls</c>).</summary>
+    public IReadOnlyList<string> ListenPeerUrls { get; init; } = ["http://localhost:2380"];
+
+    /// <summary>This member's peer URLs as others reach them (<c>--initial-advertise-peer-urls</c>).</summary>
+    public IReadOnlyList<string> InitialAdvertisePeerUrls { get; init; } = ["http://localhost:2380"];
+
+    /// <summary><c>name=peerURL,...</c> of the initial members (<c>--initial-cluster</c>); empty:
+    /// this member alone, named <see cref="Name"/>.</summary>
+    public string InitialCluster { get; init; } = "";
+
+    /// <summary><c>new</c> or <c>existing</c> (<c>--initial-cluster-state</c>).</summary>
+    public string InitialClusterState { get; init; } = "new";
+
+    /// <summary>Token making ids unique per cluster (<c>--initial-cluster-token</c>).</summary>
+    public string InitialClusterToken { get; init; } = "etcd-cluster";
+
+    /// <summary>Milliseconds between heartbeats: one Raft tick (<c>--heartbeat-interval</c>).</summary>
+    public int HeartbeatIntervalMs { get; init; } = 100;
+
+    /// <summary>Milliseconds before a follower campaigns (<c>--election-timeout</c>).</summary>
+    public int ElectionTimeoutMs { get; init; } = 1000;
+
+    /// <summary>Applied entries between snapshots (<c>--snapshot-count</c>).</summary>
+    public long SnapshotCount { get; init; } = 100_000;
+
+    /// <summary>Snapshot files kept (<c>--max-snapshots</c>).</summary>
+    public int MaxSnapshots { get; init; } = 5;
+
+    /// <summary>Old WAL segments kept (<c>--max-wals</c>).</summary>
+    public int MaxWals { get; init; } = 5;
+
+    /// <summary>Backend size that raises the NOSPACE alarm (<c>--quota-backend-bytes</c>; 0: 2 GiB).</summary>
+    public long QuotaBackendBytes { get; init; }
+
+    /// <summary>Largest client request accepted (<c>--max-request-bytes</c>, 1.5 MiB).</summary>
+    public int MaxRequestBytes { get; init; } = 1536 * 1024;
+
+    /// <summary>Most operations in one transaction (<c>--max-txn-ops</c>).</summary>
+    public int MaxTxnOps { get; init; } = 128;
+
+    /// <summary><c>periodic</c> or <c>revision</c> (<c>--auto-compaction-mode</c>).</summary>
+    public string AutoCompactionMode { get; init; } = "periodic";
+
+    /// <summary>Retention for auto compaction: a duration (<c>1h</c>, or hours as a number) in
+    /// periodic mode, a revision count in revision mode; <c>0</c> turns it off.</summary>
+    public string AutoCompactionRetention { get; init; } = "0";
+
+    /// <summary>Run Raft's pre-vote round before elections (<c>--pre-vote</c>).</summary>
+    public bool PreVote { get; init; } = true;
+
+    /// <summary>Refuse reconfigurations that could lose quorum (<c>--strict-reconfig-check</c>).</summary>
+    public bool StrictReconfigCheck { get; init; } = true;
+
+    /// <summary>How long a client request may wait for Raft before "request timed out"; zero:
+    /// etcd's 5 s plus two election timeouts.</summary>
+    public TimeSpan RequestTimeout { get; init; }
+
+    /// <summary>Interval of the progress notifications for watchers that asked for them.</summary>
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Interval at which the leader checkpoints the remaining TTL of leases.</summary>
+    public TimeSpan LeaseCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often auto compaction checks; zero: etcd's (a tenth of the retention in
+    /// periodic mode, 5 minutes in revision mode).</summary>
+    public TimeSpan AutoCompactionCheckInterval { get; init; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where log lines go.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    internal long EffectiveQuotaBytes => QuotaBackendBytes > 0 ? QuotaBackendBytes : 2L * 1024 * 1024 * 1024;
+
+    internal TimeSpan EffectiveRequestTimeout =>
+        RequestTimeout > TimeSpan.Zero ? RequestTimeout : TimeSpan.FromMilliseconds(5000 + (2 * ElectionTimeoutMs));
+
+    internal int ElectionTicks => Math.Max(2, ElectionTimeoutMs / Math.Max(1, HeartbeatIntervalMs));
+}

@@ -1,0 +1,127 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Ketch.Raft;
+using Ketch.Server.Api;
+using Ketch.Server.Apply;
+
+namespace Ketch.Server.Member;
+
+internal sealed partial class RaftLoop
+{
+    /// <summary>The member's max gap between committed and applied before refusing proposals (etcd: 5,000).</summary>
+    private const ulong MaxApplyGap = 5000;
+
+    /// <summary>Proposes <paramref name="request"/> and waits until this member applied it.</summary>
+    public async Task<ApplyResult> ProposeAsync(RaftRequestKind kind, IMessage request, CancellationToken ct)
+    {
+        ThrowIfFailed();
+        if (CommitIndex > AppliedIndex + MaxApplyGap)
+        {
+            throw EtcdErrors.TooManyRequests;
+        }
+        var id = _ids.Next();
+        var data = RaftRequest.Encode(kind, id, request);
+        if (data.Length > _options.MaxRequestBytes + RaftRequest.HeaderBytes + 1024)
+        {
+            throw EtcdErrors.RequestTooLarge;
+        }
+        var waiter = _waiters.Register(id) ?? throw EtcdErrors.TooManyRequests;
+        return await WaitAsync(id, waiter, new LoopCommand(LoopCommandKind.Propose, id, data), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Proposes a membership change carrying <paramref name="memberJson"/> (the member's
+    /// attributes) and waits until it is applied here.</summary>
+    public async Task<ApplyResult> ProposeConfChangeAsync(ConfChangeType type, ulong nodeId, byte[] memberJson, CancellationToken ct)
+    {
+        ThrowIfFailed();
+        var id = _ids.Next();
+        var context = new byte[8 + memberJson.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(context, id);
+        memberJson.CopyTo(context, 8);
+        var cc = new ConfChange(type, nodeId, context).ToV2();
+        var waiter = _waiters.Register(id) ?? throw EtcdErrors.TooManyRequests;
+        return await WaitAsync(id, waiter, new LoopCommand(LoopCommandKind.ProposeConfChange, id, ConfChange: cc), ct).ConfigureAwait(false);
+    }
+
+    private async Task<ApplyResult> WaitAsync(ulong id, TaskCompletionSource<ApplyResult> waiter, LoopCommand command, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        timeout.CancelAfter(_options.EffectiveRequestTimeout);
+        try
+        {
+            await _commands.Writer.WriteAsync(command, timeout.Token).ConfigureAwait(false);
+            return await waiter.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _waiters.Cancel(id);
+            if (ct.IsCancellationRequested)
+            {
+                throw new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "context canceled"));
+            }
+            throw _stop.IsCancellationRequested ? EtcdErrors.Stopped : EtcdErrors.Timeout;
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            throw EtcdErrors.Stopped;
+        }
+    }
+
+    /// <summary>Waits until this member has applied everything committed before the call (a
+    /// linearizable read point), sharing one read-index round with concurrent callers.</summary>
+    public async Task WaitLinearizableAsync(CancellationToken ct)
+    {
+        ThrowIfFailed();
+        var batch = _reads.Join(out var kick);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        timeout.CancelAfter(_options.EffectiveRequestTimeout);
+        try
+        {
+            if (kick)
+            {
+                await _commands.Writer.WriteAsync(new LoopCommand(LoopCommandKind.ReadIndex), timeout.Token).ConfigureAwait(false);
+            }
+            await batch.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                throw new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "context canceled"));
+            }
+            throw _stop.IsCancellationRequested ? EtcdErrors.Stopped : EtcdErrors.Timeout;
+        }
+    }
+
+    /// <summary>A message from a peer; dropped when the queue is full (Raft retransmits).</summary>
+    public void Receive(Message message) => _commands.Writer.TryWrite(new LoopCommand(LoopCommandKind.Step, Message: message));
+
+    public void ReportUnreachable(ulong id) => _commands.Writer.TryWrite(new LoopCommand(LoopCommandKind.ReportUnreachable, id));
+
+    public void ReportSnapshot(ulong id, bool failed) => _commands.Writer.TryWrite(new LoopCommand(LoopCommandKind.ReportSnapshot, id, Flag: failed));
+
+    /// <summary>Asks the leader (this member) to hand leadership to <paramref name="target"/>.</summary>
+    public ValueTask TransferLeadershipAsync(ulong target, CancellationToken ct) =>
+        _commands.Writer.WriteAsync(new LoopCommand(LoopCommandKind.TransferLeader, target), ct);
+
+    /// <summary>Completes when a leader is known.</summary>
+    public Task WaitForLeaderAsync(CancellationToken ct) => _leaderKnown.Task.WaitAsync(ct);
+
+    /// <summary>The Raft status (progress of followers on a leader); read on the caller's
+    /// thread, so fields may be a moment old.</summary>
+    public Ketch.Raft.Status RaftStatus() => _status;
+
+    /// <summary>Keys whose current version is attached to the lease.</summary>
+    public List<byte[]> AttachedKeys(long leaseId) => _applier.AttachedKeys(leaseId);
+
+    /// <summary>A fresh unique id (lease ids, member ids).</summary>
+    public ulong NextId() => _ids.Next();
+
+    private void ThrowIfFailed()
+    {
+        if (Failed is not null || _stop.IsCancellationRequested)
+        {
+            throw EtcdErrors.Stopped;
+        }
+    }
+}

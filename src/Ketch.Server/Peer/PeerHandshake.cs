@@ -1,0 +1,50 @@
+using System.Buffers.Binary;
+
+namespace Ketch.Server.Peer;
+
+/// <summary>
+/// The first bytes of a peer connection, so a member of another cluster (or a stranger) is
+/// refused before any Raft message is read: <c>"KTP1" | cluster id | from | to</c> (uint64 LE),
+/// answered by one status byte.
+/// </summary>
+internal static class PeerHandshake
+{
+    public const int Bytes = 28;
+    public const byte Accepted = 0;
+    public const byte WrongCluster = 1;
+    public const byte WrongMember = 2;
+
+    /// <summary>The answer to a query handshake (cluster id 0, to 0) from a member about to join:
+    /// followed by a 4-byte length and the JSON of <see cref="ClusterInfo"/>.</summary>
+    public const byte Info = 3;
+
+    private static ReadOnlySpan<byte> Magic => "KTP1"u8;
+
+    /// <summary>The magic of a connection carrying one snapshot: a framed Snap message followed by
+    /// the store's snapshot stream up to the end of the connection.</summary>
+    private static ReadOnlySpan<byte> SnapshotMagic => "KTS1"u8;
+
+    public static byte[] Write(ulong clusterId, ulong from, ulong to, bool snapshot = false)
+    {
+        var b = new byte[Bytes];
+        (snapshot ? SnapshotMagic : Magic).CopyTo(b);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(4), clusterId);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(12), from);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(20), to);
+        return b;
+    }
+
+    public static bool TryRead(ReadOnlySpan<byte> b, out ulong clusterId, out ulong from, out ulong to, out bool snapshot)
+    {
+        clusterId = from = to = 0;
+        snapshot = b.Length >= 4 && b[..4].SequenceEqual(SnapshotMagic);
+        if (b.Length < Bytes || !(b[..4].SequenceEqual(Magic) || snapshot))
+        {
+            return false;
+        }
+        clusterId = BinaryPrimitives.ReadUInt64LittleEndian(b[4..]);
+        from = BinaryPrimitives.ReadUInt64LittleEndian(b[12..]);
+        to = BinaryPrimitives.ReadUInt64LittleEndian(b[20..]);
+        return true;
+    }
+}

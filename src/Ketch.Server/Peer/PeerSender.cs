@@ -1,0 +1,225 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Ketch.Raft;
+using Ketch.Raft.Encoding;
+using Ketch.Server.Member;
+using Microsoft.Extensions.Logging;
+
+namespace Ketch.Server.Peer;
+
+/// <summary>
+/// The stream to one peer: a bounded queue drained by one task that writes length-prefixed
+/// RaftEncoding frames over TCP, flushing once per batch (everything queued at that moment).
+/// Connection failures back off exponentially (100 ms to 2 s) and report the peer unreachable;
+/// queued messages are dropped then (Raft retransmits); snapshot outcomes are reported.
+/// </summary>
+internal sealed partial class PeerSender : IAsyncDisposable
+{
+    private const int QueueCapacity = 4096;
+    private static readonly TimeSpan s_minBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(2);
+
+    private readonly RaftLoop _loop;
+    private readonly ulong _peerId;
+    private readonly IReadOnlyList<string> _urls;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly Channel<Message> _queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _run;
+    private int _snapshotInFlight;
+
+    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, ILogger log)
+    {
+        _loop = loop;
+        _peerId = peerId;
+        _urls = urls;
+        _time = time;
+        _log = log;
+        _run = Task.Run(RunAsync);
+    }
+
+    public void Send(Message m)
+    {
+        if (!_queue.Writer.TryWrite(m))
+        {
+            Failed(m);
+        }
+    }
+
+    /// <summary>Streams a snapshot on a connection of its own, so the message stream is not held
+    /// up; one at a time per peer (Raft sends another after a failure report).</summary>
+    public void SendSnapshot(Message m, Action<Stream> writeStore)
+    {
+        if (Interlocked.Exchange(ref _snapshotInFlight, 1) == 1)
+        {
+            _loop.ReportSnapshot(_peerId, failed: true);
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            var failed = true;
+            try
+            {
+                await StreamSnapshotAsync(m, writeStore).ConfigureAwait(false);
+                failed = false;
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                LogSnapshotFailed(_log, _peerId, e.Message);
+            }
+            finally
+            {
+                Volatile.Write(ref _snapshotInFlight, 0);
+                if (failed)
+                {
+                    _loop.ReportUnreachable(_peerId);
+                }
+                _loop.ReportSnapshot(_peerId, failed);
+            }
+        });
+    }
+
+    private async Task StreamSnapshotAsync(Message m, Action<Stream> writeStore)
+    {
+        var url = new Uri(_urls[0]);
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, _stop.Token).ConfigureAwait(false);
+        var stream = client.GetStream();
+        await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId, snapshot: true), _stop.Token).ConfigureAwait(false);
+        var answer = new byte[1];
+        await stream.ReadExactlyAsync(answer, _stop.Token).ConfigureAwait(false);
+        if (answer[0] != PeerHandshake.Accepted)
+        {
+            throw new IOException("peer refused the snapshot connection");
+        }
+        var bytes = RaftEncoding.ToBytes(m);
+        var header = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(header, bytes.Length);
+        await stream.WriteAsync(header, _stop.Token).ConfigureAwait(false);
+        await stream.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
+        var output = new BufferedStream(stream, 64 * 1024);
+        // The store streams from a RocksDB snapshot taken at this moment (at or after the
+        // message's index; the follower skips entries its store already holds).
+        await Task.Run(() => writeStore(output), _stop.Token).ConfigureAwait(false);
+        await output.FlushAsync(_stop.Token).ConfigureAwait(false);
+        client.Client.Shutdown(SocketShutdown.Send);
+        // Wait for the receiver to close its side: the file is then synced on its disk.
+        var rest = new byte[1];
+        _ = await stream.ReadAsync(rest, _stop.Token).ConfigureAwait(false);
+    }
+
+    private void Failed(Message m)
+    {
+        _loop.ReportUnreachable(_peerId);
+        if (m.Type == MessageType.Snap)
+        {
+            _loop.ReportSnapshot(_peerId, failed: true);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var backoff = s_minBackoff;
+        var attempt = 0;
+        while (!_stop.IsCancellationRequested)
+        {
+            var url = new Uri(_urls[attempt++ % _urls.Count]);
+            try
+            {
+                using var client = new TcpClient { NoDelay = true };
+                using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                {
+                    connect.CancelAfter(TimeSpan.FromSeconds(1));
+                    await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, connect.Token).ConfigureAwait(false);
+                }
+                var stream = client.GetStream();
+                await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId), _stop.Token).ConfigureAwait(false);
+                var answer = new byte[1];
+                await stream.ReadExactlyAsync(answer, _stop.Token).ConfigureAwait(false);
+                if (answer[0] != PeerHandshake.Accepted)
+                {
+                    LogRefused(_log, _peerId, url.ToString(), answer[0]);
+                    throw new IOException("peer refused the connection");
+                }
+                backoff = s_minBackoff;
+                await PumpAsync(stream).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+            {
+                _loop.ReportUnreachable(_peerId);
+                DropQueued();
+                try
+                {
+                    await Task.Delay(backoff, _time, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
+            }
+        }
+    }
+
+    private void DropQueued()
+    {
+        while (_queue.Reader.TryRead(out var m))
+        {
+            Failed(m);
+        }
+    }
+
+    private async Task PumpAsync(NetworkStream stream)
+    {
+        var output = new BufferedStream(stream, 64 * 1024);
+        var reader = _queue.Reader;
+        var header = new byte[4];
+        var snapshots = new List<Message>();
+        while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var m))
+            {
+                var bytes = RaftEncoding.ToBytes(m);
+                BinaryPrimitives.WriteInt32LittleEndian(header, bytes.Length);
+                await output.WriteAsync(header, _stop.Token).ConfigureAwait(false);
+                await output.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
+                if (m.Type == MessageType.Snap)
+                {
+                    snapshots.Add(m);
+                }
+            }
+            await output.FlushAsync(_stop.Token).ConfigureAwait(false);
+            foreach (var _ in snapshots)
+            {
+                _loop.ReportSnapshot(_peerId, failed: false);
+            }
+            snapshots.Clear();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _queue.Writer.TryComplete();
+        try
+        {
+            await _run.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sending a snapshot to {PeerId:x16} failed: {Reason}")]
+    private static partial void LogSnapshotFailed(ILogger log, ulong peerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "peer {PeerId:x16} at {Url} refused our connection (code {Code}: 1 = other cluster)")]
+    private static partial void LogRefused(ILogger log, ulong peerId, string url, byte code);
+}

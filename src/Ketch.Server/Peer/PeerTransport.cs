@@ -1,0 +1,257 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Ketch.Raft;
+using Ketch.Raft.Encoding;
+using Ketch.Server.Http;
+using Ketch.Server.Member;
+using Microsoft.Extensions.Logging;
+
+namespace Ketch.Server.Peer;
+
+/// <summary>
+/// Raft messages between members over TCP on the peer URLs: one outgoing stream per peer
+/// (<see cref="PeerSender"/>), and a listener that checks each incoming connection's handshake
+/// (same cluster, addressed to us) before stepping the frames it carries into the Raft loop.
+/// </summary>
+internal sealed partial class PeerTransport : IPeerTransport
+{
+    /// <summary>Largest frame accepted: a snapshot carries the whole store.</summary>
+    private const int MaxFrameBytes = 512 * 1024 * 1024;
+
+    private readonly RaftLoop _loop;
+    private readonly KetchServerOptions _options;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<ulong, PeerSender> _senders = new();
+    private readonly List<TcpListener> _listeners = [];
+    private readonly List<Task> _tasks = [];
+    private readonly CancellationTokenSource _stop = new();
+    private long _refusedForeign;
+
+    public PeerTransport(RaftLoop loop, KetchServerOptions options, ILogger log)
+    {
+        _loop = loop;
+        _options = options;
+        _log = log;
+    }
+
+    /// <summary>Connections refused because the peer belongs to another cluster.</summary>
+    public long RefusedForeign => Interlocked.Read(ref _refusedForeign);
+
+    public void Start()
+    {
+        foreach (var url in _options.ListenPeerUrls)
+        {
+            var (host, port) = ListenUrls.Parse(url);
+            var ip = string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(host.Trim('[', ']'));
+            var listener = new TcpListener(ip, port);
+            listener.Start();
+            _listeners.Add(listener);
+            _tasks.Add(Task.Run(() => AcceptAsync(listener)));
+        }
+    }
+
+    public void Send(IReadOnlyList<Message> messages)
+    {
+        foreach (var m in messages)
+        {
+            if (_senders.TryGetValue(m.To, out var sender))
+            {
+                sender.Send(m);
+            }
+            else
+            {
+                _loop.ReportUnreachable(m.To);
+            }
+        }
+    }
+
+    public void SendSnapshot(Message message, Action<Stream> writeStore)
+    {
+        if (_senders.TryGetValue(message.To, out var sender))
+        {
+            sender.SendSnapshot(message, writeStore);
+        }
+        else
+        {
+            _loop.ReportUnreachable(message.To);
+            _loop.ReportSnapshot(message.To, failed: true);
+        }
+    }
+
+    public void AddPeer(ulong id, IReadOnlyList<string> peerUrls)
+    {
+        if (id == _loop.MemberId || peerUrls.Count == 0 || _senders.ContainsKey(id))
+        {
+            return;
+        }
+        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _log);
+    }
+
+    public void RemovePeer(ulong id)
+    {
+        if (_senders.TryRemove(id, out var sender))
+        {
+            _ = sender.DisposeAsync().AsTask();
+        }
+    }
+
+    private async Task AcceptAsync(TcpListener listener)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+            _ = Task.Run(() => ServeAsync(client));
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                client.NoDelay = true;
+                var stream = client.GetStream();
+                var hello = new byte[PeerHandshake.Bytes];
+                await stream.ReadExactlyAsync(hello, _stop.Token).ConfigureAwait(false);
+                if (!PeerHandshake.TryRead(hello, out var clusterId, out var from, out var to, out var snapshotStream))
+                {
+                    return;
+                }
+                if (clusterId == 0 && to == 0)
+                {
+                    var info = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new ClusterInfo(_loop.ClusterId, _loop.Membership.Members));
+                    var head = new byte[5];
+                    head[0] = PeerHandshake.Info;
+                    BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(1), info.Length);
+                    await stream.WriteAsync(head, _stop.Token).ConfigureAwait(false);
+                    await stream.WriteAsync(info, _stop.Token).ConfigureAwait(false);
+                    return;
+                }
+                if (clusterId != _loop.ClusterId)
+                {
+                    LogForeign(_log, from, clusterId, _loop.ClusterId);
+                    Interlocked.Increment(ref _refusedForeign);
+                    await stream.WriteAsync(new[] { PeerHandshake.WrongCluster }, _stop.Token).ConfigureAwait(false);
+                    return;
+                }
+                if (to != _loop.MemberId)
+                {
+                    await stream.WriteAsync(new[] { PeerHandshake.WrongMember }, _stop.Token).ConfigureAwait(false);
+                    return;
+                }
+                await stream.WriteAsync(new[] { PeerHandshake.Accepted }, _stop.Token).ConfigureAwait(false);
+                if (snapshotStream)
+                {
+                    await ReceiveSnapshotAsync(stream, from).ConfigureAwait(false);
+                    return;
+                }
+                var input = new BufferedStream(stream, 64 * 1024);
+                var header = new byte[4];
+                while (!_stop.IsCancellationRequested)
+                {
+                    await input.ReadExactlyAsync(header, _stop.Token).ConfigureAwait(false);
+                    var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+                    if (length <= 0 || length > MaxFrameBytes)
+                    {
+                        return;
+                    }
+                    var frame = new byte[length];
+                    await input.ReadExactlyAsync(frame, _stop.Token).ConfigureAwait(false);
+                    var m = RaftEncoding.ReadMessage(frame);
+                    if (m.From == from && m.To == _loop.MemberId)
+                    {
+                        _loop.Receive(m);
+                    }
+                }
+            }
+            catch (Exception)
+            {
+                // A broken or malformed stream: drop the connection; the peer reconnects.
+            }
+        }
+    }
+
+    /// <summary>Receives one snapshot: the Snap message, then the store's snapshot stream written
+    /// to a file (synced) under the member directory; Raft gets the message with a reference to
+    /// that file as its data (<see cref="SnapshotFile"/>), never the store in memory.</summary>
+    private async Task ReceiveSnapshotAsync(NetworkStream stream, ulong from)
+    {
+        var header = new byte[4];
+        await stream.ReadExactlyAsync(header, _stop.Token).ConfigureAwait(false);
+        var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+        if (length <= 0 || length > 16 * 1024 * 1024)
+        {
+            return;
+        }
+        var frame = new byte[length];
+        await stream.ReadExactlyAsync(frame, _stop.Token).ConfigureAwait(false);
+        var m = RaftEncoding.ReadMessage(frame);
+        if (m.Type != MessageType.Snap || m.Snapshot is null || m.From != from || m.To != _loop.MemberId)
+        {
+            return;
+        }
+        var path = SnapshotFile.NewPath(_options.DataDir, m.Snapshot.Metadata.Index);
+        try
+        {
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await stream.CopyToAsync(file, _stop.Token).ConfigureAwait(false);
+                await file.FlushAsync(_stop.Token).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+        LogSnapshotReceived(_log, from, m.Snapshot.Metadata.Index, new FileInfo(path).Length);
+        _loop.Receive(new Message
+        {
+            Type = m.Type,
+            To = m.To,
+            From = m.From,
+            Term = m.Term,
+            Snapshot = new Snapshot(SnapshotFile.Reference(path), m.Snapshot.Metadata),
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var l in _listeners)
+        {
+            l.Stop();
+        }
+        foreach (var s in _senders.Values)
+        {
+            await s.DisposeAsync().ConfigureAwait(false);
+        }
+        _senders.Clear();
+        try
+        {
+            await Task.WhenAll(_tasks).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "received a snapshot at index {Index} from {From:x16} ({Bytes} bytes)")]
+    private static partial void LogSnapshotReceived(ILogger log, ulong from, ulong index, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused peer {From:x16}: it belongs to cluster {Theirs:x16}, we are {Ours:x16}")]
+    private static partial void LogForeign(ILogger log, ulong from, ulong theirs, ulong ours);
+}

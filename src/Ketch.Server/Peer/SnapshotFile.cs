@@ -1,0 +1,59 @@
+using System.Text;
+
+namespace Ketch.Server.Peer;
+
+/// <summary>
+/// A store snapshot received from the leader lives in a file under <c>member/snap-in/</c>; the Raft
+/// snapshot's data is only a reference to it: <c>"KETCHREF" | file name (UTF-8)</c>. The newest
+/// file is kept until a later one arrives, so a restart after a crash can finish installing it.
+/// </summary>
+internal static class SnapshotFile
+{
+    private static ReadOnlySpan<byte> Magic => "KETCHREF"u8;
+
+    public static string Directory(string dataDir) => Path.Combine(dataDir, "member", "snap-in");
+
+    public static string NewPath(string dataDir, ulong index)
+    {
+        var dir = Directory(dataDir);
+        System.IO.Directory.CreateDirectory(dir);
+        return Path.Combine(dir, $"{index:x16}-{Guid.NewGuid():N}.kvsnap");
+    }
+
+    public static byte[] Reference(string path)
+    {
+        var name = Encoding.UTF8.GetBytes(Path.GetFileName(path));
+        var b = new byte[Magic.Length + name.Length];
+        Magic.CopyTo(b);
+        name.CopyTo(b, Magic.Length);
+        return b;
+    }
+
+    /// <summary>The file a snapshot's data refers to, or null when the data is not a reference.</summary>
+    public static string? Resolve(string dataDir, ReadOnlySpan<byte> data)
+    {
+        if (data.Length <= Magic.Length || !data[..Magic.Length].SequenceEqual(Magic))
+        {
+            return null;
+        }
+        var name = Encoding.UTF8.GetString(data[Magic.Length..]);
+        return name.Contains('/', StringComparison.Ordinal) || name.Contains("..", StringComparison.Ordinal) ? null : Path.Combine(Directory(dataDir), name);
+    }
+
+    /// <summary>Deletes received files other than <paramref name="keep"/>.</summary>
+    public static void DeleteOthers(string dataDir, string keep)
+    {
+        var dir = Directory(dataDir);
+        if (!System.IO.Directory.Exists(dir))
+        {
+            return;
+        }
+        foreach (var f in System.IO.Directory.GetFiles(dir))
+        {
+            if (!string.Equals(f, keep, StringComparison.Ordinal))
+            {
+                File.Delete(f);
+            }
+        }
+    }
+}

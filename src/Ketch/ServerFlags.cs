@@ -1,0 +1,237 @@
+using System.Collections;
+using System.Globalization;
+using Ketch.Server;
+
+namespace Ketch;
+
+/// <summary>
+/// etcd's command line: <c>--flag value</c>, <c>--flag=value</c> (one or two dashes), bool flags
+/// alone or <c>=true/false</c>; each flag also from <c>ETCD_FLAG_NAME</c>; with
+/// <c>--config-file</c> the YAML file alone decides (as etcd: flags and environment are ignored).
+/// </summary>
+internal static class ServerFlags
+{
+    public static readonly FlagSpec[] Specs =
+    [
+        new("name", FlagKind.Text, "default", "Human-readable name for this member."),
+        new("data-dir", FlagKind.Text, "default.ketch", "Path to the data directory."),
+        new("wal-dir", FlagKind.Text, "", "Path to the dedicated wal directory."),
+        new("listen-client-urls", FlagKind.UrlList, "http://localhost:2379", "List of URLs to listen on for client traffic (gRPC and HTTP on the same port)."),
+        new("advertise-client-urls", FlagKind.UrlList, "http://localhost:2379", "List of this member's client URLs to advertise to the public."),
+        new("listen-peer-urls", FlagKind.UrlList, "http://localhost:2380", "List of URLs to listen on for peer traffic."),
+        new("initial-advertise-peer-urls", FlagKind.UrlList, "http://localhost:2380", "List of this member's peer URLs to advertise to the rest of the cluster."),
+        new("initial-cluster", FlagKind.Text, "", "Initial cluster configuration for bootstrapping (name=peerURL,...); default: <name>=<initial-advertise-peer-urls>."),
+        new("initial-cluster-state", FlagKind.Text, "new", "Initial cluster state ('new' or 'existing')."),
+        new("initial-cluster-token", FlagKind.Text, "etcd-cluster", "Initial cluster token for the etcd cluster during bootstrap."),
+        new("heartbeat-interval", FlagKind.Int, "100", "Time (in milliseconds) of a heartbeat interval."),
+        new("election-timeout", FlagKind.Int, "1000", "Time (in milliseconds) for an election to timeout."),
+        new("snapshot-count", FlagKind.Long, "100000", "Number of committed transactions to trigger a snapshot to disk."),
+        new("max-snapshots", FlagKind.Int, "5", "Maximum number of snapshot files to retain (0 is unlimited)."),
+        new("max-wals", FlagKind.Int, "5", "Maximum number of wal files to retain (0 is unlimited)."),
+        new("quota-backend-bytes", FlagKind.Long, "0", "Raise alarms when backend size exceeds the given quota (0 defaults to 2 GiB)."),
+        new("max-request-bytes", FlagKind.Int, "1572864", "Maximum client request size in bytes the server will accept."),
+        new("max-txn-ops", FlagKind.Int, "128", "Maximum number of operations permitted in a transaction."),
+        new("auto-compaction-mode", FlagKind.Text, "periodic", "Interpret 'auto-compaction-retention' one of: periodic|revision."),
+        new("auto-compaction-retention", FlagKind.Text, "0", "Auto compaction retention (0 means disable auto compaction)."),
+        new("pre-vote", FlagKind.Bool, "true", "Enable to run an additional Raft election phase."),
+        new("strict-reconfig-check", FlagKind.Bool, "true", "Reject reconfiguration requests that would cause quorum loss."),
+        new("log-level", FlagKind.Text, "info", "Configures log level: debug, info, warn, error, panic, or fatal."),
+        new("logger", FlagKind.Text, "zap", "Accepted for compatibility ('zap')."),
+        new("log-outputs", FlagKind.Text, "default", "Accepted for compatibility (logs go to stderr)."),
+        new("config-file", FlagKind.Text, "", "Path to the server configuration file (YAML)."),
+        new("version", FlagKind.Bool, "false", "Print the version and exit."),
+        new("help", FlagKind.Bool, "false", "Show this help and exit."),
+    ];
+
+    private static readonly Dictionary<string, FlagSpec> s_byName = Specs.ToDictionary(s => s.Name, StringComparer.Ordinal);
+
+    /// <summary>Parses flags, environment and config file into raw values (name → text).</summary>
+    /// <exception cref="ArgumentException">An unknown flag, a missing value, or a bad value.</exception>
+    public static Dictionary<string, string> ParseRaw(string[] args, IDictionary environment)
+    {
+        var values = Specs.ToDictionary(s => s.Name, s => s.Default, StringComparer.Ordinal);
+        var fromEnv = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var spec in Specs)
+        {
+            if (environment[spec.EnvironmentVariable] is string v)
+            {
+                values[spec.Name] = v;
+                fromEnv.Add(spec.Name);
+            }
+        }
+        var fromFlags = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith('-') || arg == "-" || arg == "--")
+            {
+                throw new ArgumentException($"'{arg}' is not a valid flag");
+            }
+            var body = arg.TrimStart('-');
+            string? value = null;
+            var eq = body.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0)
+            {
+                value = body[(eq + 1)..];
+                body = body[..eq];
+            }
+            if (body is "h")
+            {
+                body = "help";
+            }
+            if (!s_byName.TryGetValue(body, out var spec))
+            {
+                throw new ArgumentException($"flag provided but not defined: -{body}");
+            }
+            if (value is null)
+            {
+                if (spec.Kind == FlagKind.Bool)
+                {
+                    value = "true";
+                }
+                else if (i + 1 < args.Length)
+                {
+                    value = args[++i];
+                }
+                else
+                {
+                    throw new ArgumentException($"flag needs an argument: -{body}");
+                }
+            }
+            fromFlags[spec.Name] = value;
+        }
+        foreach (var (k, v) in fromFlags)
+        {
+            values[k] = v;
+        }
+        if (values["config-file"] is { Length: > 0 } path)
+        {
+            // etcd: with a config file, the other flags and the environment are ignored.
+            var fileValues = ConfigFile.Load(path);
+            values = Specs.ToDictionary(s => s.Name, s => s.Default, StringComparer.Ordinal);
+            foreach (var (k, v) in fileValues)
+            {
+                // As etcd (YAML into a struct): keys we do not know (TLS sections, v2 options...) are ignored.
+                if (s_byName.ContainsKey(k))
+                {
+                    values[k] = v;
+                }
+            }
+            values["config-file"] = path;
+            values["version"] = fromFlags.GetValueOrDefault("version", "false");
+            values["help"] = fromFlags.GetValueOrDefault("help", "false");
+        }
+        foreach (var spec in Specs)
+        {
+            Validate(spec, values[spec.Name]);
+        }
+        return values;
+    }
+
+    /// <summary>Builds the server options from parsed values.</summary>
+    public static KetchServerOptions ToOptions(Dictionary<string, string> v)
+    {
+        var heartbeat = Int(v, "heartbeat-interval");
+        var election = Int(v, "election-timeout");
+        if (heartbeat <= 0)
+        {
+            throw new ArgumentException("--heartbeat-interval must be greater than 0");
+        }
+        if (election < 5 * heartbeat)
+        {
+            throw new ArgumentException($"--election-timeout[{election}ms] should be at least as 5 times as --heartbeat-interval[{heartbeat}ms]");
+        }
+        if (v["initial-cluster-state"] is not ("new" or "existing"))
+        {
+            throw new ArgumentException($"invalid value \"{v["initial-cluster-state"]}\" for flag -initial-cluster-state: valid values are \"new\", \"existing\"");
+        }
+        if (v["auto-compaction-mode"] is not ("periodic" or "revision"))
+        {
+            throw new ArgumentException($"unknown auto-compaction-mode \"{v["auto-compaction-mode"]}\"");
+        }
+        try
+        {
+            if (v["auto-compaction-mode"] == "revision")
+            {
+                _ = long.Parse(v["auto-compaction-retention"], CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                _ = Ketch.Server.Member.AutoCompactor.ParseDuration(v["auto-compaction-retention"]);
+            }
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"invalid auto-compaction-retention \"{v["auto-compaction-retention"]}\"");
+        }
+        if (v["log-level"] is not ("debug" or "info" or "warn" or "error" or "panic" or "fatal"))
+        {
+            throw new ArgumentException($"unknown log level \"{v["log-level"]}\"");
+        }
+        return new KetchServerOptions
+        {
+            Name = v["name"],
+            DataDir = v["data-dir"],
+            WalDir = v["wal-dir"],
+            ListenClientUrls = Urls(v["listen-client-urls"]),
+            AdvertiseClientUrls = Urls(v["advertise-client-urls"]),
+            ListenPeerUrls = Urls(v["listen-peer-urls"]),
+            InitialAdvertisePeerUrls = Urls(v["initial-advertise-peer-urls"]),
+            InitialCluster = v["initial-cluster"],
+            InitialClusterState = v["initial-cluster-state"],
+            InitialClusterToken = v["initial-cluster-token"],
+            HeartbeatIntervalMs = heartbeat,
+            ElectionTimeoutMs = election,
+            SnapshotCount = Long(v, "snapshot-count"),
+            MaxSnapshots = Int(v, "max-snapshots"),
+            MaxWals = Int(v, "max-wals"),
+            QuotaBackendBytes = Long(v, "quota-backend-bytes"),
+            MaxRequestBytes = Int(v, "max-request-bytes"),
+            MaxTxnOps = Int(v, "max-txn-ops"),
+            AutoCompactionMode = v["auto-compaction-mode"],
+            AutoCompactionRetention = v["auto-compaction-retention"],
+            PreVote = bool.Parse(v["pre-vote"]),
+            StrictReconfigCheck = bool.Parse(v["strict-reconfig-check"]),
+        };
+    }
+
+    public static string Usage()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("Usage:\n\n  ketch [flags]\n      Start a Ketch member (an etcd-compatible server).\n\n  ketch --version\n  ketch -h | --help\n\n");
+        sb.Append("Every flag can also be set as ETCD_<FLAG> (upper case, '-' as '_').\n\nFlags:\n");
+        foreach (var s in Specs)
+        {
+            sb.Append("  --").Append(s.Name);
+            if (s.Kind != FlagKind.Bool)
+            {
+                sb.Append(" '").Append(s.Default).Append('\'');
+            }
+            sb.Append("\n      ").Append(s.Help).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static void Validate(FlagSpec spec, string value)
+    {
+        var ok = spec.Kind switch
+        {
+            FlagKind.Int => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0,
+            FlagKind.Long => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) && l >= 0,
+            FlagKind.Bool => bool.TryParse(value, out _),
+            FlagKind.UrlList => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .All(u => Uri.TryCreate(u, UriKind.Absolute, out var x) && x.Scheme is "http" or "https" or "unix"),
+            _ => true,
+        };
+        if (!ok)
+        {
+            throw new ArgumentException($"invalid value \"{value}\" for flag -{spec.Name}");
+        }
+    }
+
+    private static int Int(Dictionary<string, string> v, string name) => int.Parse(v[name], CultureInfo.InvariantCulture);
+
+    private static long Long(Dictionary<string, string> v, string name) => long.Parse(v[name], CultureInfo.InvariantCulture);
+
+    private static string[] Urls(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+
+namespace Ketch.Server.Tests;
+
+/// <summary>A real etcd (Debian's etcd-server) on free loopback ports with its own temporary data
+/// directory, stopped by PID; the reference the compatibility tests compare against.</summary>
+internal sealed class EtcdProcess : IAsyncDisposable
+{
+    public const string Path = "/usr/bin/etcd";
+    private readonly Process _process;
+    private readonly TempDir _dir;
+
+    private EtcdProcess(Process process, TempDir dir, string endpoint)
+    {
+        _process = process;
+        _dir = dir;
+        Endpoint = endpoint;
+    }
+
+    public string Endpoint { get; }
+
+    public static async Task<EtcdProcess> StartAsync()
+    {
+        Assert.True(File.Exists(Path), $"{Path} is missing: install Debian's etcd-server (.ci/run does: apt-get install -y etcd-client etcd-server)");
+        var dir = new TempDir();
+        var client = $"http://127.0.0.1:{TestNet.FreePort()}";
+        var peer = $"http://127.0.0.1:{TestNet.FreePort()}";
+        var psi = new ProcessStartInfo(Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[]
+        {
+            "--name", "ref", "--data-dir", System.IO.Path.Combine(dir.Path, "data"),
+            "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", "ref=" + peer, "--log-level", "error", "--logger", "zap",
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        var etcd = new EtcdProcess(p, dir, client.Replace("http://", "", StringComparison.Ordinal));
+        using var http = new HttpClient();
+        await TestNet.WaitUntil(async () => (await http.GetStringAsync(client + "/health")).Contains("true", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "etcd to become healthy");
+        return etcd;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        _dir.Dispose();
+    }
+}

@@ -1,0 +1,135 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Ketch.Api.Etcdserverpb;
+
+namespace Ketch.Server.Tests;
+
+/// <summary>Quorum loss, quota, malformed input, lease TTLs across leader changes, auto compaction.</summary>
+public sealed class FaultTests
+{
+    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
+
+    [Fact]
+    public async Task A_member_without_quorum_refuses_linearizable_reads_and_writes()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        await c.LeaderAsync();
+        var survivor = c.Members[2];
+        await TestCluster.PutAsync(survivor, "q/a", "1");
+        await c.Members[0].StopAsync();
+        await c.Members[1].StopAsync();
+        await TestNet.WaitUntil(() => survivor.Server.Leader == 0, TimeSpan.FromSeconds(10), "the survivor to lose its leader");
+        var put = await Assert.ThrowsAsync<RpcException>(() => survivor.Kv.PutAsync(new PutRequest { Key = B("q/b"), Value = B("2") }).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, put.StatusCode);
+        Assert.Contains(put.Status.Detail, new[] { "etcdserver: no leader", "etcdserver: request timed out" });
+        var read = await Assert.ThrowsAsync<RpcException>(() => survivor.Kv.RangeAsync(new RangeRequest { Key = B("q/a") }).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, read.StatusCode);
+        // A serializable read is local and may be stale by design.
+        var local = await survivor.Kv.RangeAsync(new RangeRequest { Key = B("q/a"), Serializable = true });
+        Assert.Equal("1", local.Kvs[0].Value.ToStringUtf8());
+        using var http = new HttpClient();
+        var health = await http.GetAsync(survivor.ClientUrl + "/health");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Equal("{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}", await health.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Exceeding_the_quota_raises_nospace_and_refuses_writes_until_disarmed()
+    {
+        await using var m = await TestMember.StartSingleAsync(o => o with { QuotaBackendBytes = 256 * 1024 });
+        var value = ByteString.CopyFrom(new byte[16 * 1024]);
+        RpcException? refused = null;
+        for (var i = 0; i < 200 && refused is null; i++)
+        {
+            try
+            {
+                await m.Kv.PutAsync(new PutRequest { Key = B($"quota/{i}"), Value = value });
+            }
+            catch (RpcException e)
+            {
+                refused = e;
+            }
+        }
+        Assert.NotNull(refused);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Equal("etcdserver: mvcc: database space exceeded", refused.Status.Detail);
+        await TestNet.WaitUntil(async () => (await m.Maintenance.AlarmAsync(new AlarmRequest())).Alarms.Any(a => a.Alarm == AlarmType.Nospace),
+            TimeSpan.FromSeconds(5), "the NOSPACE alarm");
+        var grant = await Assert.ThrowsAsync<RpcException>(() => m.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 10 }).ResponseAsync);
+        Assert.Equal("etcdserver: mvcc: database space exceeded", grant.Status.Detail);
+        await m.Kv.RangeAsync(new RangeRequest { Key = B("quota/0") });
+        await m.Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = B("quota/"), RangeEnd = B("quota0") });
+        var status = await m.Maintenance.StatusAsync(new StatusRequest());
+        Assert.Contains(status.Errors, e => e.Contains("NOSPACE", StringComparison.Ordinal));
+        using (var http = new HttpClient())
+        {
+            var health = await http.GetAsync(m.ClientUrl + "/health");
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Equal("{\"health\":\"false\",\"reason\":\"ALARM NOSPACE\"}", await health.Content.ReadAsStringAsync());
+        }
+        await m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Nospace });
+        Assert.Empty((await m.Maintenance.AlarmAsync(new AlarmRequest())).Alarms);
+    }
+
+    [Fact]
+    public async Task Malformed_protobuf_is_refused_and_the_member_keeps_serving()
+    {
+        await using var m = await TestMember.StartSingleAsync();
+        var method = new Method<byte[], byte[]>(MethodType.Unary, "etcdserverpb.KV", "Put",
+            Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+        var invoker = m.Channel.CreateCallInvoker();
+        var e = await Assert.ThrowsAsync<RpcException>(() => invoker.AsyncUnaryCall(method, null, default, [0x0A, 0xFF, 0xFF, 0x01]).ResponseAsync);
+        Assert.NotEqual(StatusCode.OK, e.StatusCode);
+        var ok = await m.Kv.PutAsync(new PutRequest { Key = B("mal/ok"), Value = B("v") });
+        Assert.True(ok.Header.Revision > 1);
+    }
+
+    [Fact]
+    public async Task Lease_ttl_is_checkpointed_so_a_new_leader_does_not_extend_it()
+    {
+        await using var c = await TestCluster.StartAsync(3, tweak: o => o with { LeaseCheckpointInterval = TimeSpan.FromMilliseconds(300) });
+        var leader = await c.LeaderAsync();
+        var grant = await leader.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 60 });
+        await TestNet.WaitUntil(async () => (await leader.Lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID })).TTL <= 57,
+            TimeSpan.FromSeconds(10), "three seconds of the lease to pass");
+        // Let a checkpoint carrying the reduced TTL commit everywhere.
+        var applied = (await leader.Maintenance.StatusAsync(new StatusRequest())).RaftAppliedIndex;
+        await TestNet.WaitUntil(async () => (await leader.Maintenance.StatusAsync(new StatusRequest())).RaftAppliedIndex > applied + 1,
+            TimeSpan.FromSeconds(10), "a checkpoint to apply");
+        await leader.StopAsync();
+        var rest = c.Members.Where(m => m != leader).ToList();
+        var next = await c.LeaderAsync(rest);
+        var ttl = await next.Lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID });
+        Assert.Equal(60, ttl.GrantedTTL);
+        Assert.InRange(ttl.TTL, 1, 58);
+    }
+
+    [Fact]
+    public async Task Auto_compaction_in_revision_mode()
+    {
+        await using var m = await TestMember.StartSingleAsync(o => o with
+        {
+            AutoCompactionMode = "revision",
+            AutoCompactionRetention = "5",
+            AutoCompactionCheckInterval = TimeSpan.FromMilliseconds(100),
+        });
+        for (var i = 0; i < 20; i++)
+        {
+            await m.Kv.PutAsync(new PutRequest { Key = B("ac/k"), Value = B($"{i}") });
+        }
+        await TestNet.WaitUntil(async () =>
+        {
+            try
+            {
+                await m.Kv.RangeAsync(new RangeRequest { Key = B("ac/k"), Revision = 3 });
+                return false;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange)
+            {
+                return true;
+            }
+        }, TimeSpan.FromSeconds(10), "auto compaction");
+        var latest = await m.Kv.RangeAsync(new RangeRequest { Key = B("ac/k") });
+        await m.Kv.RangeAsync(new RangeRequest { Key = B("ac/k"), Revision = latest.Header.Revision - 4 });
+    }
+}

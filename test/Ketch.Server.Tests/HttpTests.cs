@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Ketch.Api.Etcdserverpb;
+
+namespace Ketch.Server.Tests;
+
+/// <summary>HTTP/1 on the same port as gRPC: /health, /version, /metrics and the JSON gateway.</summary>
+public sealed class HttpTests(SingleMemberFixture fixture) : IClassFixture<SingleMemberFixture>
+{
+    private TestMember M => fixture.Member;
+
+    private static HttpClient Http1() => new() { DefaultRequestVersion = HttpVersion.Version11, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+    [Fact]
+    public async Task Health_version_metrics_on_the_grpc_port()
+    {
+        using var http = Http1();
+        // gRPC on the same port first, then HTTP/1.
+        await M.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("h1/a"), Value = ByteString.CopyFromUtf8("x") });
+        var health = await http.GetAsync(M.ClientUrl + "/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(new Version(1, 1), health.Version);
+        Assert.Equal("{\"health\":\"true\",\"reason\":\"\"}", await health.Content.ReadAsStringAsync());
+        Assert.Equal("{\"etcdserver\":\"3.5.0\",\"etcdcluster\":\"3.5.0\"}", await http.GetStringAsync(M.ClientUrl + "/version"));
+        var metrics = await http.GetStringAsync(M.ClientUrl + "/metrics");
+        foreach (var name in new[] { "process_resident_memory_bytes", "etcd_server_has_leader 1", "etcd_server_is_leader 1", "etcd_server_proposals_committed_total", "etcd_mvcc_db_total_size_in_bytes", "etcd_disk_wal_fsync_duration_seconds_bucket" })
+        {
+            Assert.Contains(name, metrics, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Json_gateway_put_range_txn_delete_with_base64_and_string_int64()
+    {
+        using var http = Http1();
+        var key = Convert.ToBase64String(Encoding.UTF8.GetBytes("h2/k"));
+        var val = Convert.ToBase64String(Encoding.UTF8.GetBytes("v1"));
+        var put = await http.PostAsync(M.ClientUrl + "/v3/kv/put", new StringContent($"{{\"key\":\"{key}\",\"value\":\"{val}\"}}"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using var putJson = JsonDocument.Parse(await put.Content.ReadAsStringAsync());
+        Assert.Equal(JsonValueKind.String, putJson.RootElement.GetProperty("header").GetProperty("revision").ValueKind);
+
+        var range = await http.PostAsync(M.ClientUrl + "/v3/kv/range", new StringContent($"{{\"key\":\"{key}\"}}"));
+        using var rangeJson = JsonDocument.Parse(await range.Content.ReadAsStringAsync());
+        var kv = rangeJson.RootElement.GetProperty("kvs")[0];
+        Assert.Equal(val, kv.GetProperty("value").GetString());
+        Assert.Equal("1", kv.GetProperty("version").GetString());
+        Assert.Equal("1", rangeJson.RootElement.GetProperty("count").GetString());
+
+        var txn = await http.PostAsync(M.ClientUrl + "/v3/kv/txn", new StringContent(
+            $"{{\"compare\":[{{\"key\":\"{key}\",\"target\":\"VALUE\",\"result\":\"EQUAL\",\"value\":\"{val}\"}}],\"success\":[{{\"request_delete_range\":{{\"key\":\"{key}\"}}}}]}}"));
+        using var txnJson = JsonDocument.Parse(await txn.Content.ReadAsStringAsync());
+        Assert.True(txnJson.RootElement.GetProperty("succeeded").GetBoolean());
+
+        var bad = await http.PostAsync(M.ClientUrl + "/v3/kv/put", new StringContent("{\"value\":\"eA==\"}"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("etcdserver: key is not provided", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_gateway_lease_and_member_list()
+    {
+        using var http = Http1();
+        var grant = await http.PostAsync(M.ClientUrl + "/v3/lease/grant", new StringContent("{\"TTL\":\"60\"}"));
+        Assert.Equal(HttpStatusCode.OK, grant.StatusCode);
+        using var grantJson = JsonDocument.Parse(await grant.Content.ReadAsStringAsync());
+        var id = grantJson.RootElement.GetProperty("ID").GetString();
+        Assert.Equal("60", grantJson.RootElement.GetProperty("TTL").GetString());
+        var ttl = await http.PostAsync(M.ClientUrl + "/v3/lease/timetolive", new StringContent($"{{\"ID\":\"{id}\"}}"));
+        using var ttlJson = JsonDocument.Parse(await ttl.Content.ReadAsStringAsync());
+        Assert.Equal("60", ttlJson.RootElement.GetProperty("grantedTTL").GetString());
+        var revoke = await http.PostAsync(M.ClientUrl + "/v3/lease/revoke", new StringContent($"{{\"ID\":\"{id}\"}}"));
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        var again = await http.PostAsync(M.ClientUrl + "/v3/lease/revoke", new StringContent($"{{\"ID\":\"{id}\"}}"));
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        var members = await http.PostAsync(M.ClientUrl + "/v3/cluster/member/list", new StringContent("{}"));
+        using var membersJson = JsonDocument.Parse(await members.Content.ReadAsStringAsync());
+        Assert.Equal("m1", membersJson.RootElement.GetProperty("members")[0].GetProperty("name").GetString());
+    }
+}

@@ -1,0 +1,99 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Ketch.Api.Etcdserverpb;
+
+namespace Ketch.Server.Tests;
+
+public sealed class MembershipTests
+{
+    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
+
+    [Fact]
+    public async Task Add_learner_join_catch_up_promote_move_leader_and_remove()
+    {
+        await using var c = await TestCluster.StartAsync(1);
+        var m1 = await c.LeaderAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            await TestCluster.PutAsync(m1, $"mb/{i}", "v");
+        }
+        var ip = "127.0.0.12";
+        var client = $"http://{ip}:{TestNet.FreePort(ip)}";
+        var peer = $"http://{ip}:{TestNet.FreePort(ip)}";
+        var add = await m1.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer }, IsLearner = true });
+        Assert.True(add.Member.IsLearner);
+        Assert.Equal(2, add.Members.Count);
+        var dup = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer } }).ResponseAsync);
+        Assert.Equal("etcdserver: Peer URLs already exists", dup.Status.Detail);
+        var notLearner = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberPromoteAsync(new MemberPromoteRequest { ID = m1.Server.MemberId }).ResponseAsync);
+        Assert.Equal("etcdserver: can only promote a learner member", notLearner.Status.Detail);
+
+        using var dir = new TempDir();
+        var o1 = m1.Options;
+        await using var m2 = TestMember.Create(new KetchServerOptions
+        {
+            Name = "m2",
+            DataDir = dir.Path,
+            ListenClientUrls = [client],
+            AdvertiseClientUrls = [client],
+            ListenPeerUrls = [peer],
+            InitialAdvertisePeerUrls = [peer],
+            InitialCluster = $"{o1.Name}={o1.InitialAdvertisePeerUrls[0]},m2={peer}",
+            InitialClusterState = "existing",
+            InitialClusterToken = o1.InitialClusterToken,
+            HeartbeatIntervalMs = 50,
+            ElectionTimeoutMs = 500,
+        });
+        await m2.StartAsync();
+        Assert.Equal(add.Member.ID, m2.Server.MemberId);
+        Assert.Equal(m1.Server.ClusterId, m2.Server.ClusterId);
+        await TestNet.WaitUntil(async () =>
+            (await m2.Kv.RangeAsync(new RangeRequest { Key = B("mb/"), RangeEnd = B("mb0"), CountOnly = true, Serializable = true })).Count == 10,
+            TimeSpan.FromSeconds(20), "the learner to catch up");
+        await TestNet.WaitUntil(async () =>
+        {
+            try
+            {
+                await m1.Cluster.MemberPromoteAsync(new MemberPromoteRequest { ID = m2.Server.MemberId });
+                return true;
+            }
+            catch (RpcException e) when (e.Status.Detail.Contains("in sync", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(20), "the promotion");
+        var list = await m1.Cluster.MemberListAsync(new MemberListRequest());
+        Assert.All(list.Members, m => Assert.False(m.IsLearner));
+        await TestCluster.PutAsync(m2, "mb/from-m2", "v");
+
+        // Leadership moves to the new voter (etcdctl move-leader), then back.
+        await m1.Maintenance.MoveLeaderAsync(new MoveLeaderRequest { TargetID = m2.Server.MemberId });
+        await TestNet.WaitUntil(() => m1.Server.Leader == m2.Server.MemberId && m2.Server.Leader == m2.Server.MemberId, TimeSpan.FromSeconds(10), "m2 to lead");
+        var notLeader = await Assert.ThrowsAsync<RpcException>(() => m1.Maintenance.MoveLeaderAsync(new MoveLeaderRequest { TargetID = m1.Server.MemberId }).ResponseAsync);
+        Assert.Equal("etcdserver: not leader", notLeader.Status.Detail);
+        await m2.Maintenance.MoveLeaderAsync(new MoveLeaderRequest { TargetID = m1.Server.MemberId });
+        await TestNet.WaitUntil(() => m1.Server.Leader == m1.Server.MemberId && m2.Server.Leader == m1.Server.MemberId, TimeSpan.FromSeconds(10), "m1 to lead again");
+
+        var removed = await m1.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = m2.Server.MemberId });
+        Assert.Single(removed.Members);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = m2.Server.MemberId }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("etcdserver: member not found", missing.Status.Detail);
+        await TestCluster.PutAsync(m1, "mb/after-remove", "v");
+    }
+
+    [Fact]
+    public async Task Strict_reconfig_check_refuses_a_voter_that_would_lose_quorum()
+    {
+        await using var c = await TestCluster.StartAsync(1);
+        var m1 = await c.LeaderAsync();
+        await TestNet.WaitUntil(async () => (await m1.Cluster.MemberListAsync(new MemberListRequest())).Members[0].Name.Length > 0,
+            TimeSpan.FromSeconds(10), "m1 to publish its name");
+        // A lone member may add a second voter (not started yet)...
+        await m1.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.14:1" } });
+        // ...but not a third while the second has not started: 1 started of 3 is no quorum.
+        var e = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.15:1" } }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Equal("etcdserver: re-configuration failed due to not enough started members", e.Status.Detail);
+    }
+}
