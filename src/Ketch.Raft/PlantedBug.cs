@@ -17,4 +17,14 @@ internal enum PlantedBug : byte
     /// <summary>A member grants its vote even after voting for another candidate in the same
     /// term (breaks Raft §5.2: one vote per term), allowing two leaders in one term.</summary>
     DoubleVote = 2,
+
+    /// <summary>In a joint configuration the leader commits with a majority of the incoming
+    /// voters alone, ignoring the outgoing half (breaks joint consensus, thesis §4.3: both
+    /// majorities must agree, or the old configuration can still decide on its own).</summary>
+    JointCommitIgnoresOutgoing = 3,
+
+    /// <summary>The leader answers a safe (<see cref="ReadOnlyOption.Safe"/>) read index at once,
+    /// without the heartbeat quorum that proves it is still the leader (thesis §6.4 step 3), so a
+    /// deposed leader can answer a stale read.</summary>
+    ReadIndexWithoutQuorum = 4,
 }

@@ -414,7 +414,11 @@ internal sealed partial class Raft
     /// current term (Raft §5.4.2).</summary>
     private bool MaybeCommit()
     {
-        var index = Trk.Committed();
+        // Test-only hook (PlantedBug.JointCommitIgnoresOutgoing): count only the incoming half
+        // of a joint configuration. Never set in production.
+        var index = _plantedBug == PlantedBug.JointCommitIgnoresOutgoing
+            ? Trk.Voters.Incoming.CommittedIndex(Trk)
+            : Trk.Committed();
         // Test-only hook (PlantedBug.CommitOldTermEntries): pretend the entry is of the current
         // term, so the §5.4.2 check passes for older-term entries. Never set in production.
         var term = _plantedBug == PlantedBug.CommitOldTermEntries ? Log.TermOrZero(index) : Term;

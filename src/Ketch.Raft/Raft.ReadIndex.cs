@@ -50,6 +50,11 @@ internal sealed partial class Raft
         }
         switch (_readOnly.Option)
         {
+            case ReadOnlyOption.Safe when _plantedBug == PlantedBug.ReadIndexWithoutQuorum:
+                // Test-only hook (PlantedBug.ReadIndexWithoutQuorum): answer without confirming
+                // leadership. Never set in production.
+                RespondToReadIndex(m, Log.Committed);
+                break;
             case ReadOnlyOption.Safe:
                 _readOnly.Add(Log.Committed, m);
                 _readOnly.Acknowledge(Id, m.Context.Span);

@@ -173,16 +173,33 @@ internal sealed partial class Raft
         }
         else if (m.Term < Term)
         {
-            if ((_checkQuorum || _preVote) && m.Type is MessageType.Heartbeat or MessageType.App)
+            if ((_checkQuorum || _preVote || !Promotable) && m.Type is MessageType.Heartbeat or MessageType.App)
             {
                 // A stale leader (for example one partitioned away) learns the current term
                 // from this answer and steps down; without it, with check-quorum or pre-vote,
                 // the group could wait forever on a leader that cannot win nor lose.
+                // A member that cannot campaign (a learner, or a newcomer still waiting for the
+                // snapshot that gives it its configuration) must answer in every setting: the
+                // group otherwise counts on the member with the higher term to campaign and so
+                // raise everyone's term, which it never does, and it would ignore the leader
+                // for good (found by the simulator: a newcomer voted in a removed member's
+                // election, then ignored the real leader; etcd-io/raft behaves the same).
                 Send(new Message { From = Id, To = m.From, Type = MessageType.AppResp, Term = Term });
             }
             else if (m.Type == MessageType.PreVote)
             {
                 Send(new Message { From = Id, To = m.From, Type = MessageType.PreVoteResp, Term = Term, Reject = true });
+            }
+            else if (m.Type == MessageType.Vote)
+            {
+                // Raft figure 2 (RequestVote: "reply false if term < currentTerm", with our term
+                // for the candidate to update itself). etcd-io/raft drops these and counts on our
+                // own campaigns to spread our term, but a member lagging behind membership
+                // changes campaigns only to the voters of its stale configuration: a candidate
+                // added since then never learns our term, stays below it for good, and cannot get
+                // our vote (found by the simulator: a 2-voter group whose stale member's term had
+                // run ahead deadlocked).
+                Send(new Message { From = Id, To = m.From, Type = MessageType.VoteResp, Term = Term, Reject = true });
             }
             else
             {
@@ -339,6 +356,16 @@ internal sealed partial class Raft
             if (State == StateType.Leader && LeadTransferee != 0)
             {
                 AbortLeaderTransfer();
+            }
+            // The automatic leave of a joint configuration is proposed when entries are applied
+            // (OnApplied), but a leadership transfer in progress drops it. If the transfer then
+            // fails and the group is idle, nothing is applied any more and the group would stay
+            // joint for good (found by the simulator; etcd-io/raft only retries "on the next
+            // advance" too). So a leader retries once per election timeout: a no-op unless the
+            // leave is due and not yet proposed (PendingConfIndex moves past Applied once it is).
+            if (State == StateType.Leader)
+            {
+                OnApplied();
             }
         }
         if (State != StateType.Leader)

@@ -64,6 +64,10 @@ internal sealed record FaultProfile
     /// (thesis §3.10; the transferee may be down or cut off).</summary>
     public double TransferProbability { get; init; }
 
+    /// <summary>Per step: a membership change is proposed (only with
+    /// <see cref="SimOptions.Membership"/>; drawn then from its own stream, else 0).</summary>
+    public double ConfChangeProbability { get; init; }
+
     /// <summary>Per step and member: its clock ticks. Each member draws its own rate from
     /// [this, 1] so clocks drift apart; 1 means every member ticks every step.</summary>
     public double TickProbability { get; init; } = 1.0;
@@ -115,6 +119,7 @@ internal sealed record FaultProfile
         ProposeProbability = 0,
         ReadProbability = 0,
         TransferProbability = 0,
+        ConfChangeProbability = 0,
         TickProbability = 1.0,
     };
 
@@ -195,6 +200,7 @@ internal sealed record FaultProfile
             $"snapshot={SnapshotProbability:F3}(keep {SnapshotKeepEntries}) propose={ProposeProbability:F2} read={ReadProbability:F2} transfer={TransferProbability:F3} tick={TickProbability:F2} " +
             $"durableSm={DurableStateMachine} checkQuorum={CheckQuorum} preVote={PreVote} maxInflight={MaxInflightMsgs} maxMsgBytes={MaxSizePerMsgBytes} " +
             $"maxReadyBytes={MaxCommittedSizePerReadyBytes} maxUncommittedBytes={(MaxUncommittedEntriesBytes == long.MaxValue ? "none" : MaxUncommittedEntriesBytes.ToString(c))} " +
-            $"electionTicks={ElectionTicks} heartbeatTicks={HeartbeatTicks}");
+            $"electionTicks={ElectionTicks} heartbeatTicks={HeartbeatTicks}") +
+            (ConfChangeProbability > 0 ? string.Create(c, $" confChange={ConfChangeProbability:F3}") : "");
     }
 }

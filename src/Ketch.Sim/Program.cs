@@ -18,9 +18,12 @@ internal static class Program
 {
     private const string Usage = """
         usage:
-          Ketch.Sim --seeds A..B [--members 3,5] [--parallel N] [--steps N] [--harsh] [--bug B]
-          Ketch.Sim --seed S [--members 3] [--steps N] [--harsh] [--bug B] [--verbose]
-        bugs (planted on purpose, to see the checkers fire): None, CommitOldTermEntries, DoubleVote
+          Ketch.Sim --seeds A..B [--members 3,5] [--parallel N] [--steps N] [--harsh] [--membership] [--bug B]
+          Ketch.Sim --seed S [--members 3] [--steps N] [--harsh] [--membership] [--bug B] [--verbose]
+        --membership: random membership changes (add, remove, promote, demote, joint) during the faults
+        bugs (planted on purpose, to see the checkers fire): None, CommitOldTermEntries, DoubleVote,
+          SendBeforePersist, LeaseReadsWithClockFaults, JointCommitIgnoresOutgoing (with --membership),
+          ReadIndexWithoutQuorum
         """;
 
     private static int Main(string[] args)
@@ -47,6 +50,7 @@ internal static class Program
         var verbose = false;
         var bug = SimPlantedBug.None;
         var harsh = false;
+        var membership = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
@@ -78,6 +82,9 @@ internal static class Program
                 case "--harsh":
                     harsh = true;
                     break;
+                case "--membership":
+                    membership = true;
+                    break;
                 case "--verbose":
                     verbose = true;
                     break;
@@ -90,16 +97,16 @@ internal static class Program
         }
         if (seed is { } s)
         {
-            return Replay(s, members, steps, bug, harsh, verbose);
+            return Replay(s, members, steps, bug, harsh, membership, verbose);
         }
         if (range is { } r)
         {
-            return Long(r.From, r.To, members, steps, bug, harsh, parallel);
+            return Long(r.From, r.To, members, steps, bug, harsh, membership, parallel);
         }
         throw new FormatException("give --seed or --seeds");
     }
 
-    private static int Replay(ulong seed, int[] members, int steps, SimPlantedBug bug, bool harsh, bool verbose)
+    private static int Replay(ulong seed, int[] members, int steps, SimPlantedBug bug, bool harsh, bool membership, bool verbose)
     {
         var failed = 0;
         foreach (var n in members)
@@ -111,6 +118,7 @@ internal static class Program
                 Steps = steps,
                 PlantedBug = bug,
                 Harsh = harsh,
+                Membership = membership,
                 Verbose = verbose ? Console.Out : null,
             });
             Console.WriteLine(result.Passed
@@ -121,7 +129,7 @@ internal static class Program
         return failed == 0 ? 0 : 1;
     }
 
-    private static int Long(ulong from, ulong to, int[] members, int steps, SimPlantedBug bug, bool harsh, int parallel)
+    private static int Long(ulong from, ulong to, int[] members, int steps, SimPlantedBug bug, bool harsh, bool membership, int parallel)
     {
         if (to <= from)
         {
@@ -129,7 +137,7 @@ internal static class Program
         }
         var total = (long)(to - from) * members.Length;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"running seeds {from}..{to} x members {string.Join(',', members)} = {total} runs, {steps} steps each, {parallel} threads, harsh {harsh}, bug {bug}"));
+            $"running seeds {from}..{to} x members {string.Join(',', members)} = {total} runs, {steps} steps each, {parallel} threads, harsh {harsh}, membership {membership}, bug {bug}"));
         var failures = new ConcurrentBag<SimResult>();
         long done = 0;
         var clock = Stopwatch.StartNew();
@@ -140,7 +148,7 @@ internal static class Program
         {
             var seed = from + (ulong)(k / members.Length);
             var n = members[k % members.Length];
-            var result = Simulation.Run(new SimOptions { Seed = seed, Members = n, Steps = steps, PlantedBug = bug, Harsh = harsh });
+            var result = Simulation.Run(new SimOptions { Seed = seed, Members = n, Steps = steps, PlantedBug = bug, Harsh = harsh, Membership = membership });
             if (!result.Passed)
             {
                 failures.Add(result);

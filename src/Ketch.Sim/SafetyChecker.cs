@@ -27,6 +27,10 @@ internal sealed class SafetyChecker
     private readonly Dictionary<ulong, (int Incarnation, ulong Commit)> _commitSeen = [];
     private readonly Dictionary<ulong, HardState> _persisted = [];
 
+    // Membership: the cluster's configuration history, ascending: (index of the change that
+    // led to it, the configuration); (0, bootstrap configuration) first.
+    private readonly List<(ulong Index, ConfState Conf)> _configs = [];
+
     /// <summary>The highest index known committed anywhere.</summary>
     public ulong CommittedIndex => (ulong)_committed.Count;
 
@@ -342,6 +346,120 @@ internal sealed class SafetyChecker
         {
             throw new SafetyViolationException(ViolationKind.CommitMonotonicity,
                 $"member {member} restarted with commit index {commit}, below the {persisted.Commit} it had persisted");
+        }
+    }
+
+    /// <summary>Records the configuration the cluster is in from <paramref name="index"/> on:
+    /// the bootstrap one at 0, then the one each configuration-change entry yields, as the first
+    /// member applies it (every member applies the same changes in the same order).</summary>
+    public void RecordConfig(ulong index, ConfState conf)
+    {
+        ArgumentNullException.ThrowIfNull(conf);
+        if (_configs.Count > 0 && index <= _configs[^1].Index)
+        {
+            throw new SafetyViolationException(ViolationKind.SimulatorInvariant,
+                $"configuration recorded at index {index} after one at {_configs[^1].Index}");
+        }
+        _configs.Add((index, conf));
+    }
+
+    /// <summary>The cluster's configuration as of applied index <paramref name="applied"/>: the
+    /// one the last configuration change at or below it yields.</summary>
+    public ConfState ConfigAt(ulong applied)
+    {
+        var lo = 0;
+        var hi = _configs.Count - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) / 2;
+            if (_configs[mid].Index <= applied)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return _configs[lo].Conf;
+    }
+
+    /// <summary>
+    /// Membership: a member that has applied up to <paramref name="applied"/> must be in the
+    /// configuration the cluster's changes up to there yield (changes take effect when applied,
+    /// as in etcd-io/raft). A member that has applied nothing and knows no configuration (a
+    /// newcomer waiting for its first snapshot) is exempt.
+    /// </summary>
+    public void CheckMemberConfig(ulong member, ulong applied, ConfState actual)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        if (applied == 0 && actual.Voters.Count == 0 && actual.Learners.Count == 0)
+        {
+            return;
+        }
+        var expected = ConfigAt(applied);
+        if (!expected.Equals(actual))
+        {
+            throw new SafetyViolationException(ViolationKind.MembershipSafety,
+                $"member {member} applied up to {applied} is in configuration {actual.Describe()}, but the cluster's changes up to there yield {expected.Describe()}");
+        }
+    }
+
+    /// <summary>Membership: a snapshot (installed, or restarted from) carries the configuration
+    /// as of its index: a member restoring it must end up where the cluster was.</summary>
+    public void CheckSnapshotConfig(ulong member, ulong index, ConfState conf)
+    {
+        ArgumentNullException.ThrowIfNull(conf);
+        if (index == 0)
+        {
+            return;
+        }
+        var expected = ConfigAt(index);
+        if (!expected.Equals(conf))
+        {
+            throw new SafetyViolationException(ViolationKind.MembershipSafety,
+                $"member {member} has a snapshot at index {index} with configuration {conf.Describe()}, but the cluster was in {expected.Describe()} there");
+        }
+    }
+
+    /// <summary>Membership: a leader must be a voter (of either half, when joint) of the
+    /// configuration it has applied (thesis §4.2.2: a removed leader steps down once the
+    /// change takes effect).</summary>
+    public static void CheckLeaderIsVoter(ulong leader, ulong term, ulong applied, ConfState conf)
+    {
+        ArgumentNullException.ThrowIfNull(conf);
+        if (!conf.Voters.Contains(leader) && !conf.VotersOutgoing.Contains(leader))
+        {
+            throw new SafetyViolationException(ViolationKind.MembershipSafety,
+                $"member {leader} is leader of term {term} but not a voter of the configuration it applied (up to {applied}): {conf.Describe()}");
+        }
+    }
+
+    /// <summary>
+    /// Commit quorum: <paramref name="leader"/>, in <paramref name="term"/>, committed entry
+    /// <paramref name="index"/> of term <paramref name="entryTerm"/> under configuration
+    /// <paramref name="conf"/>; the entry must be durable (on the disk, crashed or not:
+    /// <paramref name="durableOn"/>) on a majority of its voters, and of the outgoing voters too
+    /// when it is joint (thesis §4.3). A disk compacted past the entry counts: it committed it.
+    /// </summary>
+    public static void CheckCommitQuorum(ulong leader, ulong term, ulong index, ulong entryTerm, ConfState conf, Func<ulong, bool> durableOn)
+    {
+        ArgumentNullException.ThrowIfNull(conf);
+        ArgumentNullException.ThrowIfNull(durableOn);
+        Half(conf.Voters, "voters");
+        if (conf.VotersOutgoing.Count > 0)
+        {
+            Half(conf.VotersOutgoing, "outgoing voters");
+        }
+
+        void Half(IReadOnlyList<ulong> voters, string which)
+        {
+            var durable = voters.Where(durableOn).ToList();
+            if (durable.Count * 2 <= voters.Count)
+            {
+                throw new SafetyViolationException(ViolationKind.CommitQuorum,
+                    $"leader {leader} of term {term} committed entry {index} (term {entryTerm}) in configuration {conf.Describe()}, but it is durable on only [{string.Join(",", durable)}] of the {which} [{string.Join(",", voters)}]");
+            }
         }
     }
 }

@@ -9,6 +9,19 @@ namespace Ketch.Sim;
 /// <param name="SnapshotFailed">True for a failed snapshot, false for an unreachable peer.</param>
 internal readonly record struct PendingReport(ulong To, bool SnapshotFailed);
 
+/// <summary>A server's life in a cluster whose membership changes.</summary>
+internal enum MemberStatus
+{
+    /// <summary>Not (yet) part of the cluster: never started, its disk empty.</summary>
+    Idle,
+
+    /// <summary>Added (or founding): running, or crashed and due to restart.</summary>
+    InService,
+
+    /// <summary>Removed from the cluster and stopped for good; its disk stays for the checks.</summary>
+    Retired,
+}
+
 /// <summary>
 /// One simulated server: a durable disk (a <see cref="MemoryStorage"/> written only when a
 /// Ready is persisted, so it holds exactly what survived), and, while up, a
@@ -16,12 +29,21 @@ internal readonly record struct PendingReport(ulong To, bool SnapshotFailed);
 /// </summary>
 internal sealed class SimMember
 {
-    /// <summary>A new member of a group of <paramref name="voters"/>.</summary>
-    public SimMember(ulong id, IEnumerable<ulong> voters)
+    /// <summary>A founding member of a group of <paramref name="voters"/> (its disk holds the
+    /// bootstrap configuration as an index-0 snapshot), or, with null, a server that may join
+    /// later: an empty disk, not in service until a configuration change adds it.</summary>
+    public SimMember(ulong id, IEnumerable<ulong>? voters)
     {
         Id = id;
-        Disk = MemoryStorage.WithMembers(voters);
+        Disk = voters is null ? new MemoryStorage() : MemoryStorage.WithMembers(voters);
+        Status = voters is null ? MemberStatus.Idle : MemberStatus.InService;
     }
+
+    /// <summary>Where the server is in its life: not yet added, in service, or removed for good.</summary>
+    public MemberStatus Status { get; set; }
+
+    /// <summary>The step at which a removed member stops for good (long.MaxValue: not removed).</summary>
+    public long RetireAt { get; set; } = long.MaxValue;
 
     /// <summary>The member id.</summary>
     public ulong Id { get; }

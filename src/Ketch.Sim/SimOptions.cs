@@ -26,6 +26,15 @@ internal enum SimPlantedBug
     /// simulator's clock faults (drifting tick rates, paused members), which break the bounded
     /// clock drift a lease relies on (thesis §6.4.1), so a deposed leader may answer stale reads.</summary>
     LeaseReadsWithClockFaults,
+
+    /// <summary>In a joint configuration the leader commits with a majority of the incoming
+    /// voters alone (core hook); needs <see cref="SimOptions.Membership"/> to get joint
+    /// configurations. Caught as <see cref="ViolationKind.CommitQuorum"/>.</summary>
+    JointCommitIgnoresOutgoing,
+
+    /// <summary>A safe read index is answered without the heartbeat quorum that confirms the
+    /// leadership (core hook): a deposed leader answers stale reads.</summary>
+    ReadIndexWithoutQuorum,
 }
 
 /// <summary>What one run simulates. The seed fixes everything else.</summary>
@@ -54,6 +63,10 @@ internal sealed record SimOptions
     /// <see cref="FaultProfile.FromSeed"/>.</summary>
     public bool Harsh { get; init; }
 
+    /// <summary>Random membership changes during the faults: add voters and learners, promote,
+    /// demote, remove, joint changes, within a pool of <see cref="Members"/> + 4 member ids.</summary>
+    public bool Membership { get; init; }
+
     /// <summary>Overrides the profile drawn from the seed.</summary>
     public FaultProfile? Profile { get; init; }
 
@@ -71,6 +84,10 @@ internal sealed record SimOptions
         if (Harsh)
         {
             cmd += " --harsh";
+        }
+        if (Membership)
+        {
+            cmd += " --membership";
         }
         if (PlantedBug != SimPlantedBug.None)
         {

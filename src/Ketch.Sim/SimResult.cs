@@ -103,6 +103,32 @@ internal sealed class SimStats
     /// <summary>Terms with a leader.</summary>
     public int LeaderTerms { get; set; }
 
+    /// <summary>Configuration changes proposed (accepted by the member asked or not).</summary>
+    public int ConfChangesProposed { get; set; }
+
+    /// <summary>Configuration-change entries applied anywhere for the first time (each index once).</summary>
+    public int ConfChangesApplied { get; set; }
+
+    /// <summary>Of those, changes that entered a joint configuration.</summary>
+    public int JointConfigs { get; set; }
+
+    /// <summary>Committed changes that no longer fit the configuration when applied, skipped by
+    /// every member alike (etcd's server does the same).</summary>
+    public int ConfChangesSkipped { get; set; }
+
+    /// <summary>Brand-new members started (with an empty disk).</summary>
+    public int MembersAdded { get; set; }
+
+    /// <summary>Members removed (and later stopped for good).</summary>
+    public int MembersRemoved { get; set; }
+
+    /// <summary>Removed members stopped for good.</summary>
+    public int MembersRetired { get; set; }
+
+    /// <summary>Snapshots installed by brand-new members on their empty disk (their only way
+    /// to learn the configuration).</summary>
+    public int NewcomerSnapshots { get; set; }
+
     /// <summary>The highest index applied anywhere.</summary>
     public ulong AppliedIndex { get; set; }
 
@@ -113,5 +139,7 @@ internal sealed class SimStats
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"sent {MessagesSent} delivered {MessagesDelivered} duplicated {MessagesDuplicated} dropped {MessagesDropped} crashes {Crashes} (in ready {CrashesInReady}) " +
         $"pauses {Pauses} partitions {Partitions} snapshots {SnapshotsTaken} installed {SnapshotsInstalled} proposals {Proposals} acked {Acknowledged} reads {Reads} answered {ReadsAnswered} transfers {Transfers} " +
-        $"leader terms {LeaderTerms} applied {AppliedIndex} converged in {ConvergenceSteps}");
+        $"leader terms {LeaderTerms} applied {AppliedIndex} converged in {ConvergenceSteps}") +
+        (ConfChangesProposed == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $" conf changes proposed {ConfChangesProposed} applied {ConfChangesApplied} (joint {JointConfigs}, skipped {ConfChangesSkipped}) members added {MembersAdded} (first snapshots {NewcomerSnapshots}) removed {MembersRemoved} (retired {MembersRetired})"));
 }

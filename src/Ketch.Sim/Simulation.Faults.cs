@@ -9,10 +9,11 @@ internal sealed partial class Simulation
     private SimMember MemberOf(ulong id) => _members[(int)id - 1];
 
     /// <summary>Partitions (random split, isolated leader, one-way cut), heals, crashes at rest
-    /// and restarts, each with its per-step probability.</summary>
+    /// and restarts, each with its per-step probability. Faults pick among the members in
+    /// service (<see cref="_live"/>: all of them when membership does not change).</summary>
     private void InjectFaults()
     {
-        if (_faultRng.Chance(_profile.PartitionProbability) && _members.Length > 1)
+        if (_faultRng.Chance(_profile.PartitionProbability) && _live.Count > 1)
         {
             _stats.Partitions++;
             string what;
@@ -24,7 +25,7 @@ internal sealed partial class Simulation
                 case 1:
                     var leader = _members.Where(m => m.IsUp && m.Node!.Raft.State == StateType.Leader)
                         .OrderByDescending(m => m.Node!.Raft.Term).FirstOrDefault()
-                        ?? _members[_faultRng.Next(_members.Length)];
+                        ?? _live[_faultRng.Next(_live.Count)];
                     foreach (var other in _members)
                     {
                         _network.Cut(leader.Id, other.Id);
@@ -33,9 +34,11 @@ internal sealed partial class Simulation
                     what = string.Create(CultureInfo.InvariantCulture, $"isolate {leader.Id}");
                     break;
                 default:
-                    var from = (ulong)_faultRng.Between(1, _members.Length);
-                    var to = (ulong)_faultRng.Between(1, _members.Length - 1);
-                    to = to >= from ? to + 1 : to;
+                    var fromAt = _faultRng.Between(1, _live.Count);
+                    var toAt = _faultRng.Between(1, _live.Count - 1);
+                    toAt = toAt >= fromAt ? toAt + 1 : toAt;
+                    var from = _live[fromAt - 1].Id;
+                    var to = _live[toAt - 1].Id;
                     _network.Cut(from, to);
                     what = string.Create(CultureInfo.InvariantCulture, $"one-way cut {from}->{to}");
                     break;
@@ -49,7 +52,7 @@ internal sealed partial class Simulation
         }
         if (_faultRng.Chance(_profile.CrashProbability))
         {
-            var victim = _members[_faultRng.Next(_members.Length)];
+            var victim = _live[_faultRng.Next(_live.Count)];
             if (victim.IsUp)
             {
                 Crash(victim, "at rest");
@@ -57,7 +60,7 @@ internal sealed partial class Simulation
         }
         if (_faultRng.Chance(_profile.PauseProbability))
         {
-            var frozen = _members[_faultRng.Next(_members.Length)];
+            var frozen = _live[_faultRng.Next(_live.Count)];
             if (frozen.IsActive(_now))
             {
                 _stats.Pauses++;
@@ -66,7 +69,7 @@ internal sealed partial class Simulation
                     string.Create(CultureInfo.InvariantCulture, $"paused until step {frozen.PausedUntil}"), 0, 0));
             }
         }
-        foreach (var m in _members)
+        foreach (var m in _live)
         {
             if (!m.IsUp && _faultRng.Chance(_profile.RestartProbability))
             {
@@ -78,8 +81,8 @@ internal sealed partial class Simulation
     private string RandomSplit()
     {
         _network.HealAll();
-        var side = new bool[_members.Length];
-        var first = _faultRng.Next(_members.Length);
+        var side = new bool[_live.Count];
+        var first = _faultRng.Next(_live.Count);
         side[first] = true;
         for (var i = 0; i < side.Length; i++)
         {
@@ -99,12 +102,12 @@ internal sealed partial class Simulation
             {
                 if (side[a] != side[b])
                 {
-                    _network.Cut((ulong)a + 1, (ulong)b + 1);
+                    _network.Cut(_live[a].Id, _live[b].Id);
                 }
             }
         }
-        var left = string.Join(",", Enumerable.Range(0, side.Length).Where(i => side[i]).Select(i => i + 1));
-        var right = string.Join(",", Enumerable.Range(0, side.Length).Where(i => !side[i]).Select(i => i + 1));
+        var left = string.Join(",", Enumerable.Range(0, side.Length).Where(i => side[i]).Select(i => _live[i].Id));
+        var right = string.Join(",", Enumerable.Range(0, side.Length).Where(i => !side[i]).Select(i => _live[i].Id));
         return $"split {{{left}}} | {{{right}}}";
     }
 
@@ -116,7 +119,7 @@ internal sealed partial class Simulation
         {
             return;
         }
-        var m = _members[_clientRng.Next(_members.Length)];
+        var m = _live[_clientRng.Next(_live.Count)];
         if (!m.IsActive(_now))
         {
             return;
@@ -142,7 +145,7 @@ internal sealed partial class Simulation
     {
         if (_clientRng.Chance(_profile.ReadProbability))
         {
-            var m = _members[_clientRng.Next(_members.Length)];
+            var m = _live[_clientRng.Next(_live.Count)];
             if (m.IsActive(_now))
             {
                 var n = _reads.Count + 1;
@@ -154,10 +157,10 @@ internal sealed partial class Simulation
                 Observe(m);
             }
         }
-        if (_faultRng.Chance(_profile.TransferProbability) && _members.Length > 1)
+        if (_faultRng.Chance(_profile.TransferProbability) && _live.Count > 1)
         {
-            var m = _members[_faultRng.Next(_members.Length)];
-            var to = (ulong)_faultRng.Between(1, _members.Length);
+            var m = _live[_faultRng.Next(_live.Count)];
+            var to = _live[_faultRng.Between(1, _live.Count) - 1].Id;
             if (m.IsActive(_now))
             {
                 _stats.Transfers++;
@@ -257,6 +260,10 @@ internal sealed partial class Simulation
             var dest = MemberOf(msg.To);
             var sender = MemberOf(f.Sender);
             var ok = dest.IsUp && !_network.IsCut(f.Sender, msg.To);
+            // A member that applied the removal of the sender refuses its messages (as etcd's
+            // transport does); the removed member retires soon (MaybeChangeMembership).
+            var fromRemoved = ok && _removed.TryGetValue(f.Sender, out var removedAt) && dest.Sm.AppliedIndex >= removedAt;
+            ok &= !fromRemoved;
             if (ok && !dest.IsActive(_now))
             {
                 // A frozen process: the message waits in its socket buffer until it resumes.
@@ -265,7 +272,7 @@ internal sealed partial class Simulation
             }
             if (!ok)
             {
-                Drop(msg, dest.IsUp ? "partition (in flight)" : "destination down (in flight)");
+                Drop(msg, fromRemoved ? "sender removed from the cluster" : dest.IsUp ? "partition (in flight)" : "destination down (in flight)");
             }
             else
             {
@@ -298,7 +305,8 @@ internal sealed partial class Simulation
             {
                 continue;
             }
-            var created = m.Disk.CreateSnapshot(index, null, m.Sm.Serialize());
+            // The configuration as of the snapshot's index: the state machine's.
+            var created = m.Disk.CreateSnapshot(index, m.Sm.Conf, m.Sm.Serialize());
             if (!created.IsOk)
             {
                 throw new SafetyViolationException(ViolationKind.SimulatorInvariant, $"member {m.Id} cannot snapshot at {index}: {created.Error}");

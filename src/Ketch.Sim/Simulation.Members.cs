@@ -43,6 +43,8 @@ internal sealed partial class Simulation
         {
             SimPlantedBug.CommitOldTermEntries => PlantedBug.CommitOldTermEntries,
             SimPlantedBug.DoubleVote => PlantedBug.DoubleVote,
+            SimPlantedBug.JointCommitIgnoresOutgoing => PlantedBug.JointCommitIgnoresOutgoing,
+            SimPlantedBug.ReadIndexWithoutQuorum => PlantedBug.ReadIndexWithoutQuorum,
             _ => PlantedBug.None,
         },
     };
@@ -59,10 +61,29 @@ internal sealed partial class Simulation
             m.Sm = new StateMachine();
             m.Sm.Restore(snapshot);
             _checker.ObserveSnapshot(m.Id, snapshot.Metadata.Index, m.Sm.Chain);
+            _checker.CheckSnapshotConfig(m.Id, snapshot.Metadata.Index, snapshot.Metadata.ConfState);
+        }
+        else
+        {
+            m.Sm.Conf ??= snapshot.Metadata.ConfState;
+            if (m.Sm.AppliedIndex > snapshot.Metadata.Index && !m.Sm.Conf.Equals(snapshot.Metadata.ConfState))
+            {
+                // Raft takes its configuration from the disk's snapshot, but this durable state
+                // machine applied configuration changes past it: the application first writes
+                // its state (with the configuration it recorded) into a snapshot on the disk.
+                var created = m.Disk.CreateSnapshot(m.Sm.AppliedIndex, m.Sm.Conf, m.Sm.Serialize());
+                if (!created.IsOk)
+                {
+                    throw new SafetyViolationException(ViolationKind.SimulatorInvariant,
+                        $"member {m.Id} cannot snapshot its durable state machine at {m.Sm.AppliedIndex}: {created.Error}");
+                }
+                _trace.Add(new TraceEvent(_now, TraceKind.Snapshot, m.Id, null, "durable state machine's configuration, before restarting", m.Sm.AppliedIndex, 0));
+            }
         }
         m.PendingReports.Clear();
         m.PausedUntil = 0;
         m.Node = new RawNode(Config(m));
+        _checker.CheckMemberConfig(m.Id, m.Sm.AppliedIndex, m.Node.Raft.Trk.ConfState);
         m.LastState = m.Node.Raft.State;
         m.LastTerm = m.Node.Raft.Term;
         _checker.ObserveRestart(m.Id, m.Node.Raft.Log.Committed);
@@ -177,6 +198,10 @@ internal sealed partial class Simulation
         var disk = m.Disk;
         if (rd.Snapshot is { } snap)
         {
+            if (disk.Snapshot().Value.IsEmpty && disk.LastIndex() == 0)
+            {
+                _stats.NewcomerSnapshots++;
+            }
             var err = disk.ApplySnapshot(snap);
             if (err != StorageError.None)
             {
@@ -215,22 +240,33 @@ internal sealed partial class Simulation
         {
             m.Sm.Restore(snap);
             _checker.ObserveSnapshot(m.Id, snap.Metadata.Index, m.Sm.Chain);
+            _checker.CheckSnapshotConfig(m.Id, snap.Metadata.Index, snap.Metadata.ConfState);
         }
         var committed = rd.CommittedEntries.Span;
         if (committed.IsEmpty)
         {
+            if (rd.Snapshot is not null)
+            {
+                _checker.CheckMemberConfig(m.Id, m.Sm.AppliedIndex, m.Node!.Raft.Trk.ConfState);
+            }
             return;
         }
         foreach (var e in committed)
         {
+            var before = _checker.AppliedIndex;
             var id = m.Sm.Apply(e);
             _checker.ObserveApply(m.Id, e.Index, id, m.Sm.Chain);
-            if (StateMachine.TryParseProposal(e.Data.Span, out var p))
+            if (e.Type is EntryType.ConfChange or EntryType.ConfChangeV2)
+            {
+                ApplyConfChange(m, e, first: _checker.AppliedIndex > before);
+            }
+            else if (StateMachine.TryParseProposal(e.Data.Span, out var p))
             {
                 _acked.Add(p);
             }
         }
         _trace.Add(new TraceEvent(_now, TraceKind.Apply, m.Id, null, null, committed[0].Index, committed[^1].Index));
+        _checker.CheckMemberConfig(m.Id, m.Sm.AppliedIndex, m.Node!.Raft.Trk.ConfState);
     }
 
     /// <summary>Every answered read index must cover what was committed when it was asked.</summary>

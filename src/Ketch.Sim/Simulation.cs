@@ -27,7 +27,11 @@ internal sealed partial class Simulation
 
     // Read requests by number: who asked, and the highest index committed anywhere when it did.
     private readonly Dictionary<int, (ulong Member, ulong CommittedAtIssue)> _reads = [];
+    private readonly SimRandom _memberRng;
     private FaultProfile _profile;
+
+    // The members of the final configuration, once converged.
+    private List<SimMember> _final = [];
     private long _now;
     private int _nextProposal;
 
@@ -46,12 +50,27 @@ internal sealed partial class Simulation
         _netRng = root.Fork();
         _clientRng = root.Fork();
         _raftSeed = root.NextUInt64();
-        _network = new Network(options.Members);
+        // Forked last, so runs without membership changes are what they were before.
+        _memberRng = root.Fork();
+        // With membership changes, a pool of ids beyond the founders, for servers that join.
+        var pool = options.Membership ? options.Members + ExtraMemberIds : options.Members;
+        _network = new Network(pool);
         _trace = new Trace(options.TraceEvents, options.Verbose);
         var voters = Enumerable.Range(1, options.Members).Select(i => (ulong)i).ToArray();
-        _members = voters.Select(id => new SimMember(id, voters)).ToArray();
+        _members = Enumerable.Range(1, pool).Select(i => new SimMember((ulong)i, i <= options.Members ? voters : null)).ToArray();
+        _live = [.. _members.Where(m => m.Status == MemberStatus.InService)];
         // Clocks drift: each member's chance of ticking in a step is its own.
         _tickRates = _members.Select(_ => _faultRng.Uniform(_profile.TickProbability, 1.0)).ToArray();
+        _clusterConf = ConfState.Of(voters);
+        _checker.RecordConfig(0, _clusterConf);
+        foreach (var id in voters)
+        {
+            _firstNamed[id] = 0;
+        }
+        if (options.Membership)
+        {
+            _profile = _profile with { ConfChangeProbability = _memberRng.Uniform(0.005, 0.03) };
+        }
     }
 
     /// <summary>Runs one simulation and reports what happened; never throws for a violation.</summary>
@@ -70,7 +89,7 @@ internal sealed partial class Simulation
         var profile = _profile;
         try
         {
-            foreach (var m in _members)
+            foreach (var m in _live)
             {
                 Start(m);
             }
@@ -126,6 +145,7 @@ internal sealed partial class Simulation
         }
         MaybePropose();
         MaybeReadOrTransfer();
+        MaybeChangeMembership();
         Deliver();
         foreach (var m in _members)
         {
@@ -152,7 +172,7 @@ internal sealed partial class Simulation
         _profile = _profile.Calm();
         _network.HealAll();
         _trace.Add(new TraceEvent(_now, TraceKind.Network, 0, null, "liveness phase: healed, faults off", 0, 0));
-        foreach (var m in _members)
+        foreach (var m in _live)
         {
             m.PausedUntil = 0;
             if (!m.IsUp)
@@ -171,7 +191,7 @@ internal sealed partial class Simulation
                 return;
             }
         }
-        var states = string.Join("\n  ", _members.Select(m => m.Node!.Status().Describe()));
+        var states = string.Join("\n  ", _live.Select(m => m.Node is null ? $"{m.Id} down" : m.Node.Status().Describe()));
         throw new SafetyViolationException(ViolationKind.Liveness,
             $"no convergence within {_options.LivenessBudgetSteps} steps after healing; in flight {_network.InFlightCount}\n  {states}");
     }
@@ -181,7 +201,7 @@ internal sealed partial class Simulation
         SimMember? leader = null;
         foreach (var m in _members)
         {
-            if (m.Node!.Raft.State == StateType.Leader && (leader is null || m.Node.Raft.Term > leader.Node!.Raft.Term))
+            if (m.Node is { } node && node.Raft.State == StateType.Leader && (leader is null || node.Raft.Term > leader.Node!.Raft.Term))
             {
                 leader = m;
             }
@@ -196,9 +216,21 @@ internal sealed partial class Simulation
         {
             return false;
         }
-        foreach (var m in _members)
+        // The final configuration's members (everyone, without membership changes); a joint
+        // configuration is not final: it must be left.
+        var conf = leader.Node.Raft.Trk.ConfState;
+        if (conf.VotersOutgoing.Count > 0)
         {
-            var raft = m.Node!.Raft;
+            return false;
+        }
+        var final = _members.Where(m => conf.Voters.Contains(m.Id) || conf.Learners.Contains(m.Id)).ToList();
+        foreach (var m in final)
+        {
+            if (m.Node is null)
+            {
+                return false;
+            }
+            var raft = m.Node.Raft;
             // Followers may keep a stale uncommitted tail past the leader's last index until
             // the leader appends over it, which needs no new proposal to be safe: not required.
             if (raft.Log.Committed != commit || m.Sm.AppliedIndex != commit)
@@ -206,11 +238,12 @@ internal sealed partial class Simulation
                 return false;
             }
         }
+        _final = final;
         return true;
     }
 
     private void CheckAcknowledgedEverywhere() =>
-        SafetyChecker.CheckAcknowledgedApplied(_acked, _members.Select(m => (m.Id, m.Sm.AppliedIndex, m.Sm.Proposals)).ToList());
+        SafetyChecker.CheckAcknowledgedApplied(_acked, _final.Select(m => (m.Id, m.Sm.AppliedIndex, m.Sm.Proposals)).ToList());
 
     /// <summary>(b) The pairwise log matching check over every member's log: the Raft log of
     /// running members, the disk of crashed ones.</summary>
@@ -241,14 +274,22 @@ internal sealed partial class Simulation
             _trace.Add(new TraceEvent(_now, TraceKind.Role, m.Id, null,
                 string.Create(CultureInfo.InvariantCulture, $"{state} term {term} lead {raft.Lead} last {raft.Log.LastIndex()}/{raft.Log.LastTerm()} commit {raft.Log.Committed}"), 0, 0));
         }
-        if (state == StateType.Leader && _checker.ObserveLeader(m.Id, term))
+        if (state == StateType.Leader)
         {
-            _checker.CheckLeaderCompleteness(m.Id, term, LogView.Of(m.Node));
+            if (_checker.ObserveLeader(m.Id, term))
+            {
+                _checker.CheckLeaderCompleteness(m.Id, term, LogView.Of(m.Node));
+            }
+            SafetyChecker.CheckLeaderIsVoter(m.Id, term, m.Sm.AppliedIndex, _checker.ConfigAt(m.Sm.AppliedIndex));
         }
         var commit = raft.Log.Committed;
         var previous = _checker.ObserveCommitIndex(m.Id, m.Incarnation, commit);
         if (commit > previous)
         {
+            if (state == StateType.Leader)
+            {
+                CheckCommitQuorum(m, term, previous, commit);
+            }
             _checker.ObserveCommitted(m.Id, term, commit, previous, LogView.OfRange(raft.Log, previous + 1, commit));
         }
     }

@@ -20,6 +20,11 @@ internal sealed class StateMachine
     /// <summary>The hash chain as of <see cref="AppliedIndex"/>.</summary>
     public ulong Chain { get; private set; }
 
+    /// <summary>The configuration as of <see cref="AppliedIndex"/> (the application records the
+    /// <see cref="ConfState"/> each applied change yields, for its snapshots), or null for a
+    /// fresh state machine that has not read its snapshot yet.</summary>
+    public ConfState? Conf { get; set; }
+
     /// <summary>The proposal numbers applied, in apply order (duplicates possible: the network
     /// may deliver a forwarded proposal twice).</summary>
     public IReadOnlyList<int> Proposals => _proposals;
@@ -62,6 +67,7 @@ internal sealed class StateMachine
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         _proposals.Clear();
+        Conf = snapshot.Metadata.ConfState;
         if (snapshot.IsEmpty)
         {
             AppliedIndex = 0;

@@ -26,6 +26,15 @@ internal enum ViolationKind
     /// could miss a completed write (thesis §6.4).</summary>
     Linearizability,
 
+    /// <summary>A leader that is not a voter of the configuration it has applied, a member whose
+    /// configuration is not the cluster's as of its applied index, or a snapshot carrying the
+    /// wrong configuration (thesis §4).</summary>
+    MembershipSafety,
+
+    /// <summary>An entry committed without being durable on a majority of the voters of the
+    /// configuration in force (of both halves when joint, thesis §4.3).</summary>
+    CommitQuorum,
+
     /// <summary>After healing every fault, the cluster did not converge within the budget.</summary>
     Liveness,
 

@@ -169,4 +169,59 @@ public sealed class CheckerTests
         AssertViolation(ViolationKind.Liveness,
             () => SafetyChecker.CheckAcknowledgedApplied(acked, [(1, 10, [1, 2, 3]), (2, 9, [1, 2, 3])]));
     }
+
+    [Fact]
+    public void The_configuration_history_answers_the_configuration_as_of_an_applied_index()
+    {
+        var c = new SafetyChecker();
+        var boot = ConfState.Of([1UL, 2, 3]);
+        var joint = new ConfState { Voters = [1UL, 2, 4], VotersOutgoing = [1UL, 2, 3], AutoLeave = true };
+        var after = ConfState.Of([1UL, 2, 4]);
+        c.RecordConfig(0, boot);
+        c.RecordConfig(10, joint);
+        c.RecordConfig(12, after);
+        Assert.Equal(boot, c.ConfigAt(0));
+        Assert.Equal(boot, c.ConfigAt(9));
+        Assert.Equal(joint, c.ConfigAt(10));
+        Assert.Equal(joint, c.ConfigAt(11));
+        Assert.Equal(after, c.ConfigAt(500));
+        // Members must be where the history says, as must snapshots.
+        c.CheckMemberConfig(1, 11, joint);
+        c.CheckSnapshotConfig(1, 12, after);
+        // A newcomer that knows nothing yet is exempt; one that applied something is not.
+        c.CheckMemberConfig(4, 0, ConfState.Empty);
+        AssertViolation(ViolationKind.MembershipSafety, () => c.CheckMemberConfig(2, 12, joint));
+        AssertViolation(ViolationKind.MembershipSafety, () => c.CheckSnapshotConfig(2, 11, boot));
+        AssertViolation(ViolationKind.SimulatorInvariant, () => c.RecordConfig(12, boot));
+    }
+
+    [Fact]
+    public void A_leader_must_be_a_voter_of_its_configuration()
+    {
+        var joint = new ConfState { Voters = [1UL, 2, 4], VotersOutgoing = [1UL, 2, 3] };
+        SafetyChecker.CheckLeaderIsVoter(3, term: 2, applied: 5, joint); // outgoing half only: still leads
+        SafetyChecker.CheckLeaderIsVoter(4, term: 2, applied: 5, joint);
+        AssertViolation(ViolationKind.MembershipSafety,
+            () => SafetyChecker.CheckLeaderIsVoter(5, term: 2, applied: 5, ConfState.Of([1UL, 2, 4], [5UL])));
+    }
+
+    [Fact]
+    public void A_commit_needs_a_durable_majority_of_both_halves_of_a_joint_configuration()
+    {
+        var simple = ConfState.Of([1UL, 2, 3], [4UL]);
+        SafetyChecker.CheckCommitQuorum(1, term: 2, index: 7, entryTerm: 2, simple, id => id is 1 or 3);
+        // Learners do not count.
+        AssertViolation(ViolationKind.CommitQuorum,
+            () => SafetyChecker.CheckCommitQuorum(1, term: 2, index: 7, entryTerm: 2, simple, id => id is 1 or 4));
+        var joint = new ConfState { Voters = [1UL, 4, 5], VotersOutgoing = [1UL, 2, 3] };
+        SafetyChecker.CheckCommitQuorum(1, term: 2, index: 7, entryTerm: 2, joint, id => id is 1 or 2 or 4);
+        // A majority of the incoming half alone is not enough...
+        var e = Assert.Throws<SafetyViolationException>(
+            () => SafetyChecker.CheckCommitQuorum(1, term: 2, index: 7, entryTerm: 2, joint, id => id is 1 or 4 or 5));
+        Assert.Equal(ViolationKind.CommitQuorum, e.Kind);
+        Assert.Contains("outgoing voters", e.Message, StringComparison.Ordinal);
+        // ...nor of the outgoing one.
+        AssertViolation(ViolationKind.CommitQuorum,
+            () => SafetyChecker.CheckCommitQuorum(1, term: 2, index: 7, entryTerm: 2, joint, id => id is 1 or 2 or 3));
+    }
 }

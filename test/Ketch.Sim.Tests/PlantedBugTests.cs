@@ -71,6 +71,34 @@ public sealed class PlantedBugTests
     }
 
     [Fact]
+    public void A_joint_commit_ignoring_the_outgoing_half_is_caught_as_a_commit_quorum_violation()
+    {
+        // Joint configurations come from the random membership changes; the first seeds that
+        // commit with the incoming majority alone while the outgoing one lags are found within
+        // a few dozen seeds (seed 8 of 3 members when written).
+        var found = FindFirstViolation(SimPlantedBug.JointCommitIgnoresOutgoing, members: 3, maxSeeds: 150, harsh: false, steps: SeedSweep.CiSteps, membership: true);
+        Assert.Equal(ViolationKind.CommitQuorum, found.Violation);
+        Assert.Contains("outgoing voters", found.Message, StringComparison.Ordinal);
+        Assert.Contains("--membership", found.Report(), StringComparison.Ordinal);
+        AssertReportIsReplayable(found);
+        var clean = Simulation.Run(found.Options with { PlantedBug = SimPlantedBug.None });
+        Assert.True(clean.Passed, clean.Report());
+    }
+
+    [Fact]
+    public void A_read_index_answered_without_a_heartbeat_quorum_is_caught_as_a_stale_read()
+    {
+        // A deposed leader that still answers safe reads at once returns an index below what the
+        // new leader already committed (seed 53 of 3 members when written, with or without
+        // membership changes).
+        var found = FindFirstViolation(SimPlantedBug.ReadIndexWithoutQuorum, members: 3, maxSeeds: 300, harsh: false, steps: 1000, membership: true);
+        Assert.Equal(ViolationKind.Linearizability, found.Violation);
+        AssertReportIsReplayable(found);
+        var clean = Simulation.Run(found.Options with { PlantedBug = SimPlantedBug.None });
+        Assert.True(clean.Passed, clean.Report());
+    }
+
+    [Fact]
     public void The_production_core_passes_the_seeds_that_catch_the_planted_bugs()
     {
         // The same seeds, same settings, no bug: the violations above come from the bug alone.
@@ -80,7 +108,7 @@ public sealed class PlantedBugTests
         Assert.True(clean.Passed, clean.Report());
     }
 
-    private static SimResult FindFirstViolation(SimPlantedBug bug, int members, int maxSeeds, bool harsh, int steps)
+    private static SimResult FindFirstViolation(SimPlantedBug bug, int members, int maxSeeds, bool harsh, int steps, bool membership = false)
     {
         for (var seed = 0; seed < maxSeeds; seed++)
         {
@@ -91,6 +119,7 @@ public sealed class PlantedBugTests
                 Steps = steps,
                 Harsh = harsh,
                 PlantedBug = bug,
+                Membership = membership,
             });
             if (!result.Passed)
             {

@@ -9,12 +9,12 @@ internal static class SeedSweep
     /// while keeping the whole CI sweep around a minute on two cores.</summary>
     public const int CiSteps = 1500;
 
-    public static void AssertNoViolation(int members, int firstSeed, int count, bool harsh = false, int steps = CiSteps)
+    public static void AssertNoViolation(int members, int firstSeed, int count, bool harsh = false, int steps = CiSteps, bool membership = false)
     {
         var failures = new List<SimResult>();
         for (var s = firstSeed; s < firstSeed + count; s++)
         {
-            var result = Simulation.Run(new SimOptions { Seed = (ulong)s, Members = members, Steps = steps, Harsh = harsh });
+            var result = Simulation.Run(new SimOptions { Seed = (ulong)s, Members = members, Steps = steps, Harsh = harsh, Membership = membership });
             if (!result.Passed)
             {
                 failures.Add(result);
