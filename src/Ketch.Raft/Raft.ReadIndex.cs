@@ -8,6 +8,10 @@ namespace Ketch.Raft;
 internal sealed partial class Raft
 {
     private ReadOnly _readOnly = new(ReadOnlyOption.Safe);
+
+    // The id of the last read round; never reset, so acknowledgements of an old round can
+    // never complete a new one, whatever the term or role changes in between.
+    private ulong _readRound;
     private readonly List<Message> _pendingReadIndexMessages = [];
     private List<ReadState> _readStates = [];
 
@@ -56,9 +60,13 @@ internal sealed partial class Raft
                 RespondToReadIndex(m, Log.Committed);
                 break;
             case ReadOnlyOption.Safe:
-                _readOnly.Add(Log.Committed, m);
-                _readOnly.Acknowledge(Id, m.Context.Span);
-                BcastHeartbeat(m.Context);
+                // Each round gets an id that never repeats on this member (see ReadOnly).
+                var round = ReadOnly.EncodeRound(++_readRound);
+                if (_readOnly.Add(_readRound, Log.Committed, m))
+                {
+                    _readOnly.Acknowledge(Id, round);
+                    BcastHeartbeat(round);
+                }
                 break;
             case ReadOnlyOption.LeaseBased:
                 RespondToReadIndex(m, Log.Committed);

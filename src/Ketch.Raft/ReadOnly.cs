@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Ketch.Raft;
 
 /// <summary>
@@ -6,10 +8,19 @@ namespace Ketch.Raft;
 /// heartbeat sent after it. Requests are kept in arrival order, so an acknowledgement of a later
 /// request's heartbeat answers every earlier one too: one round serves a whole batch.
 /// </summary>
+/// <remarks>
+/// Heartbeats carry a <em>round id</em> the leader draws from a counter that never repeats, not
+/// the client's context. Matching acknowledgements by the client's context cannot tell rounds
+/// apart: a duplicated, delayed request re-queued behind a newer read could be completed by
+/// acknowledgements of its earlier round, answering the newer read without any heartbeat sent
+/// after it arrived — a stale read from a deposed leader (found by the cluster simulator, seed
+/// 151855 with --membership).
+/// </remarks>
 internal sealed class ReadOnly
 {
-    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly Queue<string> _queue = new();
+    private readonly Dictionary<ulong, Pending> _pending = [];
+    private readonly HashSet<string> _contexts = new(StringComparer.Ordinal);
+    private readonly Queue<ulong> _queue = new();
 
     public ReadOnly(ReadOnlyOption option) => Option = option;
 
@@ -17,24 +28,27 @@ internal sealed class ReadOnly
 
     public int Count => _queue.Count;
 
-    /// <summary>Records a request that arrived when the commit index was <paramref name="index"/>.
-    /// A context already pending is ignored (a retransmission).</summary>
-    public void Add(ulong index, Message request)
+    /// <summary>Records a request that arrived when the commit index was <paramref name="index"/>,
+    /// under the fresh round id <paramref name="round"/>. A request whose context is already
+    /// pending is ignored (a retransmission) and false is returned.</summary>
+    public bool Add(ulong round, ulong index, Message request)
     {
-        var key = Key(request.Context.Span);
-        if (_pending.ContainsKey(key))
+        var key = Convert.ToBase64String(request.Context.Span);
+        if (!_contexts.Add(key))
         {
-            return;
+            return false;
         }
-        _pending[key] = new Pending(index, request);
-        _queue.Enqueue(key);
+        _pending[round] = new Pending(index, request, key);
+        _queue.Enqueue(round);
+        return true;
     }
 
-    /// <summary>Records that <paramref name="from"/> acknowledged the heartbeat carrying
-    /// <paramref name="context"/>; returns the acknowledgements so far, or null if unknown.</summary>
-    public IReadOnlyDictionary<ulong, bool>? Acknowledge(ulong from, ReadOnlySpan<byte> context)
+    /// <summary>Records that <paramref name="from"/> acknowledged the heartbeat of the round in
+    /// <paramref name="roundContext"/>; returns the acknowledgements so far, or null if that round
+    /// is not pending (already answered, or not ours).</summary>
+    public IReadOnlyDictionary<ulong, bool>? Acknowledge(ulong from, ReadOnlySpan<byte> roundContext)
     {
-        if (!_pending.TryGetValue(Key(context), out var p))
+        if (!TryDecodeRound(roundContext, out var round) || !_pending.TryGetValue(round, out var p))
         {
             return null;
         }
@@ -42,22 +56,22 @@ internal sealed class ReadOnly
         return p.Acks;
     }
 
-    /// <summary>Removes and returns every request up to and including the one with
-    /// <paramref name="context"/>, oldest first.</summary>
-    public List<(ulong Index, Message Request)> Advance(ReadOnlySpan<byte> context)
+    /// <summary>Removes and returns every request up to and including round
+    /// <paramref name="roundContext"/>, oldest first.</summary>
+    public List<(ulong Index, Message Request)> Advance(ReadOnlySpan<byte> roundContext)
     {
-        var key = Key(context);
         var served = new List<(ulong, Message)>();
-        if (!_pending.ContainsKey(key))
+        if (!TryDecodeRound(roundContext, out var round) || !_pending.ContainsKey(round))
         {
             return served;
         }
-        while (_queue.TryDequeue(out var k))
+        while (_queue.TryDequeue(out var r))
         {
-            var p = _pending[k];
-            _pending.Remove(k);
+            var p = _pending[r];
+            _pending.Remove(r);
+            _contexts.Remove(p.Key);
             served.Add((p.Index, p.Request));
-            if (k == key)
+            if (r == round)
             {
                 break;
             }
@@ -65,24 +79,44 @@ internal sealed class ReadOnly
         return served;
     }
 
-    /// <summary>The context of the newest pending request, carried by the next heartbeat.</summary>
+    /// <summary>The round context of the newest pending request, carried by the next heartbeat
+    /// so that a lost round is retried.</summary>
     public ReadOnlyMemory<byte> LastPendingContext()
     {
-        string? last = null;
-        foreach (var k in _queue)
+        ulong? last = null;
+        foreach (var r in _queue)
         {
-            last = k;
+            last = r;
         }
-        return last is null ? ReadOnlyMemory<byte>.Empty : _pending[last].Request.Context;
+        return last is { } round ? EncodeRound(round) : ReadOnlyMemory<byte>.Empty;
     }
 
-    private static string Key(ReadOnlySpan<byte> context) => Convert.ToBase64String(context);
+    /// <summary>The heartbeat context of a round: its id, 8 bytes big-endian.</summary>
+    public static byte[] EncodeRound(ulong round)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, round);
+        return bytes;
+    }
 
-    private sealed class Pending(ulong index, Message request)
+    private static bool TryDecodeRound(ReadOnlySpan<byte> context, out ulong round)
+    {
+        if (context.Length != 8)
+        {
+            round = 0;
+            return false;
+        }
+        round = BinaryPrimitives.ReadUInt64BigEndian(context);
+        return true;
+    }
+
+    private sealed class Pending(ulong index, Message request, string key)
     {
         public ulong Index { get; } = index;
 
         public Message Request { get; } = request;
+
+        public string Key { get; } = key;
 
         public Dictionary<ulong, bool> Acks { get; } = [];
     }

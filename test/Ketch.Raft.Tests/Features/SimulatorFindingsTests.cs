@@ -86,4 +86,36 @@ public class SimulatorFindingsTests
         Assert.Equal(StateType.Follower, net.Raft(1).State);
         Assert.Contains(net.Delivered, m => m.Type == MessageType.VoteResp && m.From == 2 && m.To == 1 && m.Reject && m.Term == 20);
     }
+
+    /// <summary>
+    /// Simulator seed 151855 (--membership, 5 members): a duplicated, delayed read request was
+    /// queued again behind a newer read, and acknowledgements of its first heartbeat round
+    /// completed the copy — answering the newer read without any heartbeat sent after it
+    /// arrived. Rounds now carry their own ids, so old acknowledgements match nothing.
+    /// </summary>
+    [Fact]
+    public void AcknowledgementsOfAnOldReadRoundNeverAnswerANewerRead()
+    {
+        var net = new TestNetwork(3);
+        net.Campaign(1);
+        net.Propose(1, "w");
+        var r = net.Raft(1);
+        var first = new Message { Type = MessageType.ReadIndex, From = 2, To = 1, Context = "r24"u8.ToArray() };
+        r.Step(first);
+        var (heartbeats, _) = r.TakeMessages();
+        var oldRound = heartbeats.First(m => m.Type == MessageType.Heartbeat).Context;
+        // 2 acknowledges: with the leader itself a quorum, r24 is answered.
+        r.Step(new Message { Type = MessageType.HeartbeatResp, From = 2, To = 1, Term = r.Term, Context = oldRound });
+        var (answers, _) = r.TakeMessages();
+        Assert.Contains(answers, m => m.Type == MessageType.ReadIndexResp && m.Context.Span.SequenceEqual("r24"u8));
+
+        // A newer read arrives, then the duplicate of r24, queued behind it.
+        r.Step(new Message { Type = MessageType.ReadIndex, From = 3, To = 1, Context = "r36"u8.ToArray() });
+        r.Step(first);
+        r.TakeMessages();
+        // 3's delayed acknowledgement of the first round must not answer anything.
+        r.Step(new Message { Type = MessageType.HeartbeatResp, From = 3, To = 1, Term = r.Term, Context = oldRound });
+        var (late, after) = r.TakeMessages();
+        Assert.DoesNotContain(late.Concat(after), m => m.Type == MessageType.ReadIndexResp);
+    }
 }
