@@ -44,7 +44,20 @@ public sealed record ConfState
         && AutoLeave == other.AutoLeave;
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Voters.Count, Learners.Count, VotersOutgoing.Count, AutoLeave);
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var list in (IReadOnlyList<ulong>[])[Voters, Learners, VotersOutgoing, LearnersNext])
+        {
+            hash.Add(list.Count);
+            foreach (var id in list)
+            {
+                hash.Add(id);
+            }
+        }
+        hash.Add(AutoLeave);
+        return hash.ToHashCode();
+    }
 
     /// <summary>A stable text form for logs and golden tests.</summary>
     public string Describe()

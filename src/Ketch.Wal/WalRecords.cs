@@ -24,16 +24,16 @@ internal static class WalRecords
     public static void WriteSnapshotMarker(PooledBufferWriter w, SnapshotMarker marker)
     {
         var start = RecordFrame.Begin(w);
-        Varint.Write(w, marker.Index);
-        Varint.Write(w, marker.Term);
+        RaftEncoding.WriteVarint(w, marker.Index);
+        RaftEncoding.WriteVarint(w, marker.Term);
         RecordFrame.End(w, start, RecordType.SnapshotMarker);
     }
 
     public static void WriteMetadata(PooledBufferWriter w, WalMetadata metadata)
     {
         var start = RecordFrame.Begin(w);
-        Varint.Write(w, metadata.MemberId);
-        Varint.Write(w, metadata.ClusterId);
+        RaftEncoding.WriteVarint(w, metadata.MemberId);
+        RaftEncoding.WriteVarint(w, metadata.ClusterId);
         RaftEncoding.Write(w, metadata.Bootstrap);
         RecordFrame.End(w, start, RecordType.Metadata);
     }
@@ -41,7 +41,7 @@ internal static class WalRecords
     public static SnapshotMarker ReadSnapshotMarker(ReadOnlySpan<byte> payload)
     {
         var pos = 0;
-        if (!Varint.TryRead(payload, ref pos, out var index) || !Varint.TryRead(payload, ref pos, out var term) || pos != payload.Length)
+        if (!RaftEncoding.TryReadVarint(payload, ref pos, out var index) || !RaftEncoding.TryReadVarint(payload, ref pos, out var term) || pos != payload.Length)
         {
             throw new RaftDecodeException("invalid snapshot marker");
         }
@@ -51,7 +51,7 @@ internal static class WalRecords
     public static WalMetadata ReadMetadata(ReadOnlyMemory<byte> payload)
     {
         var pos = 0;
-        if (!Varint.TryRead(payload.Span, ref pos, out var member) || !Varint.TryRead(payload.Span, ref pos, out var cluster))
+        if (!RaftEncoding.TryReadVarint(payload.Span, ref pos, out var member) || !RaftEncoding.TryReadVarint(payload.Span, ref pos, out var cluster))
         {
             throw new RaftDecodeException("invalid WAL metadata");
         }

@@ -258,6 +258,15 @@ public static class RaftEncoding
         return (ConfChangeType)type;
     }
 
+    /// <summary>Writes an unsigned LEB128 varint, the integer encoding of every Raft record;
+    /// for containers (the WAL) that frame small records of their own the same way.</summary>
+    public static void WriteVarint(IBufferWriter<byte> output, ulong value) => new RaftWriter(output).WriteVarint(value);
+
+    /// <summary>Reads an unsigned LEB128 varint at <paramref name="position"/>, advancing it;
+    /// false when the input is truncated or the value runs past 64 bits.</summary>
+    public static bool TryReadVarint(ReadOnlySpan<byte> input, ref int position, out ulong value) =>
+        RaftReader.TryReadVarint(input, ref position, out value);
+
     /// <summary>Encodes a message into a new array (convenience for tests and tools).</summary>
     public static byte[] ToBytes(Message m)
     {

@@ -22,26 +22,43 @@ internal ref struct RaftReader(ReadOnlyMemory<byte> input)
 
     public ulong ReadVarint()
     {
-        var span = _input.Span;
-        ulong value = 0;
+        var start = _position;
+        if (TryReadVarint(_input.Span, ref _position, out var value))
+        {
+            return value;
+        }
+        if (_position >= _input.Length)
+        {
+            _position = start;
+            throw Truncated("a varint");
+        }
+        throw new RaftDecodeException($"varint overflows 64 bits at offset {start}");
+    }
+
+    /// <summary>The one LEB128 decoder: 7 bits a byte, low bits first, high bit = more; false
+    /// when truncated or wider than 64 bits (then <paramref name="position"/> is past the
+    /// bytes examined).</summary>
+    public static bool TryReadVarint(ReadOnlySpan<byte> span, ref int position, out ulong value)
+    {
+        value = 0;
         for (var shift = 0; shift < 64; shift += 7)
         {
-            if (_position >= span.Length)
+            if (position >= span.Length)
             {
-                throw Truncated("a varint");
+                return false;
             }
-            var b = span[_position++];
+            var b = span[position++];
             if (shift == 63 && b > 1)
             {
-                throw new RaftDecodeException($"varint overflows 64 bits at offset {_position - 1}");
+                return false;
             }
             value |= (ulong)(b & 0x7f) << shift;
             if (b < 0x80)
             {
-                return value;
+                return true;
             }
         }
-        throw new RaftDecodeException($"varint longer than 10 bytes at offset {_position}");
+        return false;
     }
 
     public int ReadLength(string what)
