@@ -66,15 +66,7 @@ public sealed class InMemoryCluster
                     _network.Enqueue(m);
                 }
                 var storage = _storages[i];
-                if (rd.Snapshot is { } snap)
-                {
-                    storage.ApplySnapshot(snap);
-                }
-                storage.Append(rd.Entries);
-                if (rd.HardState is { } hs)
-                {
-                    storage.SetHardState(hs);
-                }
+                storage.Save(rd);
                 foreach (var m in rd.MessagesAfterPersist)
                 {
                     _network.Enqueue(m);

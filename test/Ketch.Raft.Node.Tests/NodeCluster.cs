@@ -48,15 +48,7 @@ internal sealed class NodeCluster : IAsyncDisposable
             await foreach (var rd in node.Ready.ReadAllAsync(_stop.Token))
             {
                 await SendAsync(rd.Messages);
-                if (rd.Snapshot is { } snap)
-                {
-                    storage.ApplySnapshot(snap);
-                }
-                storage.Append(rd.Entries);
-                if (rd.HardState is { } hs)
-                {
-                    storage.SetHardState(hs);
-                }
+                storage.Save(rd);
                 await SendAsync(rd.MessagesAfterPersist);
                 foreach (var e in rd.CommittedEntries.Span)
                 {

@@ -208,6 +208,22 @@ public sealed class MemoryStorage : IRaftStorage
         }
     }
 
+    /// <summary>Persists what a <see cref="Ready"/> asks to persist, in the contract's order:
+    /// its snapshot, then its entries, then its hard state.</summary>
+    public void Save(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        if (ready.Snapshot is { } snapshot)
+        {
+            ApplySnapshot(snapshot);
+        }
+        Append(ready.Entries);
+        if (ready.HardState is { } hardState)
+        {
+            SetHardState(hardState);
+        }
+    }
+
     /// <summary>Appends a copy of entries; see <see cref="Append(ReadOnlyMemory{Entry})"/>.</summary>
     public void Append(ReadOnlySpan<Entry> entries) => Append((ReadOnlyMemory<Entry>)entries.ToArray());
 

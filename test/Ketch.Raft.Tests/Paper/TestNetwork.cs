@@ -143,16 +143,7 @@ internal sealed class TestNetwork
                     {
                         _inFlight.Enqueue(m);
                     }
-                    var storage = _storages[id];
-                    if (rd.Snapshot is { } snap)
-                    {
-                        storage.ApplySnapshot(snap);
-                    }
-                    storage.Append(rd.Entries);
-                    if (rd.HardState is { } hs)
-                    {
-                        storage.SetHardState(hs);
-                    }
+                    _storages[id].Save(rd);
                     foreach (var m in rd.MessagesAfterPersist)
                     {
                         _inFlight.Enqueue(m);
