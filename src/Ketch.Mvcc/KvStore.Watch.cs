@@ -107,6 +107,25 @@ public sealed partial class KvStore
             }, PullStep.Response);
         }
 
+        var lag = _currentRev - w.NextRev;
+        // Only a reader that fell behind is judged: replaying history from an old start
+        // revision, as etcd allows, is not being slow.
+        if (w.FellBehind && _options.MaxWatcherLagRevisions > 0 && lag > _options.MaxWatcherLagRevisions)
+        {
+            // Memory is bounded either way (the queue, then reads from the backend); this bounds
+            // the work a watcher that never keeps up makes the store do. The client learns where
+            // to resume and may watch again from there.
+            w.State = WatcherState.Canceled;
+            _watchers.Remove(w);
+            w.Complete();
+            return (new WatchResponse
+            {
+                Revision = _currentRev,
+                Canceled = true,
+                CancelReason = $"mvcc: watcher is too slow: {lag} revisions behind (over {_options.MaxWatcherLagRevisions}); resume from revision {w.NextRev}",
+            }, PullStep.Response);
+        }
+
         var events = new List<WatchEvent>();
         long currentMain = -1, next = 0;
         var scanned = 0;
@@ -145,6 +164,7 @@ public sealed partial class KvStore
 
         if (done)
         {
+            w.FellBehind = false;
             w.State = WatcherState.Synced;
             w.MinRev = _currentRev + 1;
             _hub.Add(w);

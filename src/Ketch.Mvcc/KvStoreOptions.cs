@@ -21,6 +21,11 @@ public sealed record KvStoreOptions
     /// <summary>Responses buffered per watcher before it falls back to catching up from the backend.</summary>
     public int WatchQueueCapacity { get; init; } = 128;
 
+    /// <summary>A watcher that fell behind (its queue filled up) and is found more than this many
+    /// revisions behind the store when it catches up is cancelled, telling its client the revision to resume from: a hopelessly slow watcher
+    /// must not keep the server reading history on its behalf for ever. 0 disables the bound.</summary>
+    public long MaxWatcherLagRevisions { get; init; } = 1_000_000;
+
     /// <summary>Most events in one catch-up response (a revision is never split, so it may exceed this).</summary>
     public int MaxEventsPerWatchResponse { get; init; } = 1_000;
 

@@ -36,6 +36,35 @@ public sealed class WatchTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AHopelesslySlowWatcherIsCancelledWithTheRevisionToResumeFrom()
+    {
+        using var dir = new TempDir();
+        using var store = KvStore.Open(Options(dir.Path) with { WatchQueueCapacity = 2, MaxWatcherLagRevisions = 20 });
+        using var w = store.Watch(new WatchRequest { Key = B("k") });
+        for (var i = 0; i < 40; i++)
+        {
+            store.Put(new PutRequest { Key = B("k"), Value = B($"{i}") });
+        }
+        // The two queued responses come first, in order; then the watcher is found 37+ revisions
+        // behind and cancelled, saying where to resume.
+        Assert.Equal(2, (await Next(w))!.Events[0].Kv.ModRevision);
+        Assert.Equal(3, (await Next(w))!.Events[0].Kv.ModRevision);
+        var cancel = await Next(w);
+        Assert.NotNull(cancel);
+        Assert.True(cancel.Canceled);
+        Assert.Contains("too slow", cancel.CancelReason);
+        Assert.Contains("resume from revision 4", cancel.CancelReason);
+        Assert.Null(await Next(w));
+
+        // A watcher replaying history from an old start revision is not slow: it catches up
+        // from the backend however far back it starts.
+        using var replay = store.Watch(new WatchRequest { Key = B("k"), StartRevision = 2 });
+        var r = await Next(replay);
+        Assert.False(r!.Canceled);
+        Assert.Equal(2, r.Events[0].Kv.ModRevision);
+    }
+
     /// <summary>Reads until <paramref name="lastRev"/> is seen; checks order, uniqueness, atomicity, no gaps.</summary>
     private static async Task<List<WatchResponse>> ReadAllTriples(Watcher w, long firstRev, long lastRev)
     {

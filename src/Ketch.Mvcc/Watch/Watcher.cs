@@ -40,6 +40,10 @@ public sealed class Watcher : IDisposable
     /// <summary>Unsynced: the first revision not yet delivered.</summary>
     internal long NextRev { get; set; }
 
+    /// <summary>Whether the watcher fell out of the synced group because its queue was full
+    /// (a slow reader), as opposed to catching up from the start revision it asked for.</summary>
+    internal bool FellBehind { get; set; }
+
     /// <summary>Synced: events below this revision are not delivered (a start revision in the future).</summary>
     internal long MinRev { get; set; }
 

@@ -102,6 +102,7 @@ internal sealed class WatcherHub
         {
             Remove(w);
             w.State = WatcherState.Unsynced;
+            w.FellBehind = true;
             w.NextRev = rev;
         }
 
