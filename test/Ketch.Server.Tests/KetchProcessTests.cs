@@ -166,9 +166,12 @@ public sealed class KetchProcessTests
         {
             try
             {
+                // Probe readiness with a linearizable read, not a write: a probe write that times
+                // out on the client may still be applied later (its outcome is unknown, as in
+                // etcd), which would add a revision after the last acknowledged put.
                 await TestNet.WaitUntil(async () =>
                 {
-                    await kv.PutAsync(new Ketch.Api.Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("crash/ready"), Value = counter }, deadline: DateTime.UtcNow.AddSeconds(2));
+                    await kv.RangeAsync(new Ketch.Api.Etcdserverpb.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("crash/ready") }, deadline: DateTime.UtcNow.AddSeconds(2));
                     return true;
                 }, TimeSpan.FromSeconds(30), "the process to serve");
                 for (var i = 1; i <= 50; i++)
