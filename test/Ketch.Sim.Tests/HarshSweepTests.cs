@@ -8,18 +8,7 @@ public sealed class HarshSweepTests
     public const int Seeds = 200;
     public const int Chunk = 25;
 
-    public static TheoryData<int, int> Chunks()
-    {
-        var data = new TheoryData<int, int>();
-        foreach (var members in new[] { 3, 5 })
-        {
-            for (var s = FirstSeed; s < FirstSeed + Seeds; s += Chunk)
-            {
-                data.Add(members, s);
-            }
-        }
-        return data;
-    }
+    public static TheoryData<int, int> Chunks() => SeedSweep.ChunksOnThreeAndFive(FirstSeed, Seeds, Chunk);
 
     [Theory]
     [MemberData(nameof(Chunks))]

@@ -44,4 +44,19 @@ internal static class SeedSweep
         }
         return data;
     }
+
+    /// <summary>(members, first seed) for chunks of <paramref name="chunk"/> covering
+    /// [<paramref name="firstSeed"/>, <paramref name="firstSeed"/> + <paramref name="seeds"/>) on 3 and 5 members.</summary>
+    public static TheoryData<int, int> ChunksOnThreeAndFive(int firstSeed, int seeds, int chunk)
+    {
+        var data = new TheoryData<int, int>();
+        foreach (var members in new[] { 3, 5 })
+        {
+            for (var s = firstSeed; s < firstSeed + seeds; s += chunk)
+            {
+                data.Add(members, s);
+            }
+        }
+        return data;
+    }
 }
