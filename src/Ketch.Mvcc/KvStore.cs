@@ -77,29 +77,12 @@ public sealed partial class KvStore : IDisposable
     /// <summary>The term of the entry at <see cref="ConsistentIndex"/>.</summary>
     public ulong ConsistentTerm { get; private set; }
 
-    /// <summary>Bytes taken by the database (files and memtables).</summary>
-    public long DbSizeBytes
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _backend.SizeBytes;
-            }
-        }
-    }
+    /// <summary>Bytes taken by the database (files and memtables) as of the last commit; cheap, lock-free,
+    /// and still answers (the last value) after the store is closed.</summary>
+    public long DbSizeBytes => _backend.SizeBytes;
 
-    /// <summary>Estimated bytes of live data in the database.</summary>
-    public long DbSizeInUseBytes
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _backend.SizeInUseBytes;
-            }
-        }
-    }
+    /// <summary>Estimated bytes of live data in the database as of the last commit.</summary>
+    public long DbSizeInUseBytes => _backend.SizeInUseBytes;
 
     /// <summary>
     /// Records the Raft entry just applied. It is written in the same batch as that entry's data, so

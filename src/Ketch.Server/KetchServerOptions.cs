@@ -49,6 +49,13 @@ public sealed record KetchServerOptions
     /// <summary>Applied entries between snapshots (<c>--snapshot-count</c>).</summary>
     public long SnapshotCount { get; init; } = 100_000;
 
+    /// <summary>
+    /// Entries kept in the log before each snapshot's index (<c>--experimental-snapshot-catchup-entries</c>,
+    /// etcd's default 5,000): a follower that lags by less catches up from the log; compacting right
+    /// at the snapshot would send every lagging follower the whole store.
+    /// </summary>
+    public long SnapshotCatchUpEntries { get; init; } = 5_000;
+
     /// <summary>Snapshot files kept (<c>--max-snapshots</c>).</summary>
     public int MaxSnapshots { get; init; } = 5;
 

@@ -121,10 +121,17 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Takes a snapshot of the application state as of <paramref name="index"/> (applied), saves it,
-    /// records its marker, compacts the cached log through <paramref name="index"/> and releases WAL
-    /// segments wholly before it. Answers the MemoryStorage error when the snapshot is out of date.
+    /// records its marker, compacts the cached log through <paramref name="index"/> minus
+    /// <paramref name="catchUpEntries"/> and releases WAL segments wholly before the snapshot. Answers
+    /// the MemoryStorage error when the snapshot is out of date.
     /// </summary>
-    public async Task<StorageError> CreateSnapshotAsync(ulong index, ConfState? confState, ReadOnlyMemory<byte> data)
+    /// <param name="index">The applied index the state reflects.</param>
+    /// <param name="confState">The configuration at <paramref name="index"/>.</param>
+    /// <param name="data">The application's state blob.</param>
+    /// <param name="catchUpEntries">Entries before <paramref name="index"/> kept in the cached log, so
+    /// a follower a little behind catches up from the log instead of needing the whole snapshot
+    /// (etcd keeps 5,000).</param>
+    public async Task<StorageError> CreateSnapshotAsync(ulong index, ConfState? confState, ReadOnlyMemory<byte> data, ulong catchUpEntries = 0)
     {
         var created = _memory.CreateSnapshot(index, confState, data);
         if (!created.IsOk)
@@ -134,7 +141,10 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
         var snapshot = created.Value;
         _snapshotter.Save(snapshot);
         await _wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Metadata.Index, snapshot.Metadata.Term)).ConfigureAwait(false);
-        _memory.Compact(index);
+        if (index > catchUpEntries && index - catchUpEntries >= _memory.FirstIndex())
+        {
+            _memory.Compact(index - catchUpEntries);
+        }
         _wal.ReleaseTo(index);
         return StorageError.None;
     }

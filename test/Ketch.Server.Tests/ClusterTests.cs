@@ -140,7 +140,7 @@ public sealed class ClusterTests
     [Fact]
     public async Task A_member_far_behind_a_compacted_log_catches_up_by_snapshot()
     {
-        await using var c = await TestCluster.StartAsync(3, tweak: o => o with { SnapshotCount = 20 });
+        await using var c = await TestCluster.StartAsync(3, tweak: o => o with { SnapshotCount = 20, SnapshotCatchUpEntries = 5 });
         var leader = await c.LeaderAsync();
         var lagging = c.Members.First(m => m != leader);
         await TestCluster.PutAsync(leader, "c5/before", "v");

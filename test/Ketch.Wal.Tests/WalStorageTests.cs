@@ -67,6 +67,25 @@ public sealed class WalStorageTests
     }
 
     [Fact]
+    public async Task ASnapshotKeepsCatchUpEntriesForALaggingFollower()
+    {
+        using var dir = new TempDir();
+        var entries = TestData.Entries(1, 100, 1, 64, new Random(7));
+        await using var s = WalStorage.Create(dir.Path, TestData.Metadata(1), Small);
+        await s.SaveAsync(new HardState(1, 1, 100), entries, null, mustSync: true);
+
+        Assert.Equal(StorageError.None, await s.CreateSnapshotAsync(90, null, new byte[] { 9 }, catchUpEntries: 30));
+        Assert.Equal(90UL, s.Snapshot().Value.Metadata.Index);
+        Assert.Equal(61UL, s.FirstIndex());
+        TestData.AssertSameEntries(entries[60..], s.Entries(61, 101, long.MaxValue).Value.ToArray());
+
+        // More catch-up entries than the log holds: nothing is compacted, nothing fails.
+        Assert.Equal(StorageError.None, await s.CreateSnapshotAsync(95, null, new byte[] { 9, 5 }, catchUpEntries: 1_000));
+        Assert.Equal(61UL, s.FirstIndex());
+        Assert.Equal(95UL, s.Snapshot().Value.Metadata.Index);
+    }
+
+    [Fact]
     public async Task ASnapshotFromTheLeaderReplacesTheLogAcrossRestart()
     {
         using var dir = new TempDir();

@@ -20,6 +20,8 @@ internal sealed class RocksBackend : IDisposable
     private readonly Dictionary<byte[], byte[]?> _pendingBuckets = new(Index.ByteKeys.EqualityComparer);
     private readonly RevisionCache _cache;
     private byte[] _encodeBuffer = new byte[4096];
+    private long _sizeBytes;
+    private long _sizeInUseBytes;
     private bool _disposed;
 
     public RocksBackend(string directory, bool syncWrites, long cacheBytes)
@@ -31,6 +33,17 @@ internal sealed class RocksBackend : IDisposable
         _db = RocksDb.Open(options, directory);
         _writeOptions = new RocksWriteOptions().SetSync(syncWrites);
         _cache = new RevisionCache(cacheBytes);
+        RefreshSizes();
+    }
+
+    /// <summary>The database; a use after close throws rather than touching freed native memory.</summary>
+    private RocksDb Db
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _db;
+        }
     }
 
     /// <summary>The number of operations waiting in the pending batch.</summary>
@@ -74,7 +87,7 @@ internal sealed class RocksBackend : IDisposable
 
         Span<byte> key = stackalloc byte[KvCodec.RevisionKeyLength];
         KvCodec.WriteRevisionKey(key, rev);
-        var raw = _db.Get(key, null, null);
+        var raw = Db.Get(key, null, null);
         if (raw is null)
         {
             return null;
@@ -91,8 +104,9 @@ internal sealed class RocksBackend : IDisposable
     /// </summary>
     public IEnumerable<(Revision Rev, KeyValue Kv)> ScanRevisions(Revision from)
     {
-        using (var it = _db.NewIterator(null, UpperBound(BackendBucket.Key)))
+        using (var scan = new BoundedIterator(Db, UpperBound(BackendBucket.Key)))
         {
+            var it = scan.Iterator;
             for (it.Seek(KvCodec.RevisionKey(from)); it.Valid(); it.Next())
             {
                 var rev = KvCodec.ReadRevisionKey(it.GetKeySpan());
@@ -120,7 +134,8 @@ internal sealed class RocksBackend : IDisposable
     {
         var result = new List<Revision>();
         var readOptions = new ReadOptions().SetIterateUpperBound(KvCodec.RevisionKey(new Revision(belowMain, 0))).SetFillCache(false);
-        using var it = _db.NewIterator(null, readOptions);
+        using var scan = new BoundedIterator(Db, readOptions);
+        var it = scan.Iterator;
         for (it.Seek(KvCodec.RevisionKey(from)); it.Valid() && result.Count < max; it.Next())
         {
             result.Add(KvCodec.ReadRevisionKey(it.GetKeySpan()));
@@ -151,15 +166,16 @@ internal sealed class RocksBackend : IDisposable
     public byte[]? GetBucket(BackendBucket bucket, ReadOnlySpan<byte> key)
     {
         var full = BucketKey(bucket, key);
-        return _pendingBuckets.TryGetValue(full, out var pending) ? pending : _db.Get(full);
+        return _pendingBuckets.TryGetValue(full, out var pending) ? pending : Db.Get(full);
     }
 
     /// <summary>Every entry of a bucket in key order (committed and pending), without the bucket byte.</summary>
     public List<KeyValuePair<byte[], byte[]>> ReadBucket(BackendBucket bucket)
     {
         var result = new SortedDictionary<byte[], byte[]?>(Comparer<byte[]>.Create((a, b) => Index.ByteKeys.Compare(a, b)));
-        using (var it = _db.NewIterator(null, UpperBound(bucket)))
+        using (var scan = new BoundedIterator(Db, UpperBound(bucket)))
         {
+            var it = scan.Iterator;
             for (it.Seek([(byte)bucket]); it.Valid(); it.Next())
             {
                 result[it.GetKeySpan()[1..].ToArray()] = it.Value();
@@ -185,7 +201,7 @@ internal sealed class RocksBackend : IDisposable
             return;
         }
 
-        _db.Write(_batch, _writeOptions);
+        Db.Write(_batch, _writeOptions);
         _batch.Clear();
         foreach (var (rev, kv) in _pendingList)
         {
@@ -196,6 +212,7 @@ internal sealed class RocksBackend : IDisposable
         _pendingRevs.Clear();
         _pendingBuckets.Clear();
         PendingOps = 0;
+        RefreshSizes();
     }
 
     /// <summary>
@@ -204,8 +221,8 @@ internal sealed class RocksBackend : IDisposable
     /// </summary>
     public void ForEachCommitted(Snapshot snapshot, Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> sink)
     {
-        var readOptions = new ReadOptions().SetSnapshot(snapshot).SetFillCache(false);
-        using var it = _db.NewIterator(null, readOptions);
+        using var scan = new BoundedIterator(Db, new ReadOptions().SetSnapshot(snapshot).SetFillCache(false));
+        var it = scan.Iterator;
         for (it.SeekToFirst(); it.Valid(); it.Next())
         {
             sink(it.GetKeySpan(), it.GetValueSpan());
@@ -213,20 +230,24 @@ internal sealed class RocksBackend : IDisposable
     }
 
     /// <summary>A consistent view of the committed data; dispose it when done.</summary>
-    public Snapshot TakeSnapshot() => _db.CreateSnapshot();
+    public Snapshot TakeSnapshot() => Db.CreateSnapshot();
 
     /// <summary>Writes a raw entry directly (restore from a snapshot stream), batched by the caller.</summary>
-    public void WriteRaw(WriteBatch batch) => _db.Write(batch, _writeOptions);
+    public void WriteRaw(WriteBatch batch) => Db.Write(batch, _writeOptions);
 
-    /// <summary>Total bytes of the database files and memtables.</summary>
-    public long SizeBytes => Property("rocksdb.total-sst-files-size") + Property("rocksdb.cur-size-all-mem-tables");
+    /// <summary>
+    /// Total bytes of the database files and memtables as of the last commit. Read without the
+    /// store's lock on every write request (quota check) and valid after close: a plain field, never
+    /// a native call on a database that a snapshot install may have closed meanwhile.
+    /// </summary>
+    public long SizeBytes => Volatile.Read(ref _sizeBytes);
 
-    /// <summary>Estimated bytes of live data (what a full compaction would leave).</summary>
-    public long SizeInUseBytes => Property("rocksdb.estimate-live-data-size") + Property("rocksdb.cur-size-all-mem-tables");
+    /// <summary>Estimated bytes of live data (what a full compaction would leave), as of the last commit.</summary>
+    public long SizeInUseBytes => Volatile.Read(ref _sizeInUseBytes);
 
     /// <summary>Asks RocksDB to compact the revision range below <paramref name="main"/> now.</summary>
     public void CompactRevisionsBelow(long main) =>
-        _db.CompactRange(KvCodec.RevisionKey(new Revision(0, 0)), KvCodec.RevisionKey(new Revision(main, 0)), null);
+        Db.CompactRange(KvCodec.RevisionKey(new Revision(0, 0)), KvCodec.RevisionKey(new Revision(main, 0)), null);
 
     /// <summary>Closes RocksDB after committing the pending batch.</summary>
     public void Dispose()
@@ -256,7 +277,14 @@ internal sealed class RocksBackend : IDisposable
         _db.Dispose();
     }
 
-    private long Property(string name) => long.TryParse(_db.GetProperty(name), out var v) ? v : 0;
+    private long Property(string name) => long.TryParse(Db.GetProperty(name), out var v) ? v : 0;
+
+    private void RefreshSizes()
+    {
+        var memtables = Property("rocksdb.cur-size-all-mem-tables");
+        Volatile.Write(ref _sizeBytes, Property("rocksdb.total-sst-files-size") + memtables);
+        Volatile.Write(ref _sizeInUseBytes, Property("rocksdb.estimate-live-data-size") + memtables);
+    }
 
     private int FirstPendingAtOrAfter(Revision from)
     {

@@ -149,7 +149,7 @@ internal sealed partial class RaftLoop
             return;
         }
         Kv.Commit();
-        var err = await _storage.CreateSnapshotAsync(index, CurrentConfState, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+        var err = await _storage.CreateSnapshotAsync(index, CurrentConfState, ReadOnlyMemory<byte>.Empty, (ulong)Math.Max(0, _options.SnapshotCatchUpEntries)).ConfigureAwait(false);
         _lastSnapshotIndex = index;
         LogSnapshot(_log, MemberId, index, err.ToString());
     }
