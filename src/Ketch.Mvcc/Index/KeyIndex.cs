@@ -7,7 +7,11 @@ namespace Ketch.Mvcc.Index;
 /// </summary>
 internal sealed class KeyIndex(byte[] key)
 {
-    private readonly List<Generation> _generations = [new Generation()];
+    // The generations in order are _past (tombstoned lives, oldest first; null while there are none,
+    // as for most keys) then _live. Two fields rather than a list of generations: the index holds
+    // one KeyIndex per key, and a list costs two more objects per key.
+    private Generation _live = new();
+    private List<Generation>? _past;
 
     /// <summary>The key.</summary>
     public byte[] Key { get; } = key;
@@ -16,7 +20,11 @@ internal sealed class KeyIndex(byte[] key)
     public Revision Modified { get; private set; }
 
     /// <summary>True when no revision is left (the key can be removed from the tree).</summary>
-    public bool IsEmpty => _generations.Count == 1 && _generations[0].IsEmpty;
+    public bool IsEmpty => _past is null or { Count: 0 } && _live.IsEmpty;
+
+    private int GenerationCount => (_past?.Count ?? 0) + 1;
+
+    private Generation GenerationAt(int i) => i == GenerationCount - 1 ? _live : _past![i];
 
     /// <summary>Records a put at <paramref name="rev"/>, which must be above every earlier revision.</summary>
     public void Put(Revision rev)
@@ -26,13 +34,13 @@ internal sealed class KeyIndex(byte[] key)
             throw new InvalidOperationException($"revision {rev} is not above {Modified} for a put");
         }
 
-        var g = _generations[^1];
+        var g = _live;
         if (g.IsEmpty)
         {
             g.Created = rev;
         }
 
-        g.Revs.Add(rev);
+        g.Add(rev);
         g.Version++;
         Modified = rev;
     }
@@ -40,13 +48,13 @@ internal sealed class KeyIndex(byte[] key)
     /// <summary>Records a deletion at <paramref name="rev"/>; the key must be live.</summary>
     public void Tombstone(Revision rev)
     {
-        if (_generations[^1].IsEmpty)
+        if (_live.IsEmpty)
         {
             throw new InvalidOperationException("tombstone of a key that is not live");
         }
 
         Put(rev);
-        _generations.Add(new Generation());
+        EndLife();
     }
 
     /// <summary>
@@ -56,7 +64,7 @@ internal sealed class KeyIndex(byte[] key)
     public void RestorePut(Revision rev, long createRevision, long version)
     {
         Put(rev);
-        var g = _generations[^1];
+        var g = _live;
         g.Created = createRevision == rev.Main ? rev : new Revision(createRevision, 0);
         g.Version = version;
     }
@@ -67,10 +75,10 @@ internal sealed class KeyIndex(byte[] key)
     /// </summary>
     public void RestoreTombstone(Revision rev)
     {
-        if (_generations[^1].IsEmpty)
+        if (_live.IsEmpty)
         {
             Put(rev);
-            _generations.Add(new Generation());
+            EndLife();
         }
         else
         {
@@ -84,16 +92,17 @@ internal sealed class KeyIndex(byte[] key)
     /// </summary>
     public bool TryGet(long atRev, out Revision modified, out Revision created, out long version)
     {
-        for (var gi = _generations.Count - 1; gi >= 0; gi--)
+        var count = GenerationCount;
+        for (var gi = count - 1; gi >= 0; gi--)
         {
-            var g = _generations[gi];
+            var g = GenerationAt(gi);
             if (g.IsEmpty)
             {
                 continue;
             }
 
-            var tombstoned = gi != _generations.Count - 1;
-            if (tombstoned && g.Revs[^1].Main <= atRev)
+            var tombstoned = gi != count - 1;
+            if (tombstoned && g.Last.Main <= atRev)
             {
                 break; // deleted at or before atRev; later generations start after atRev
             }
@@ -101,7 +110,7 @@ internal sealed class KeyIndex(byte[] key)
             var i = g.LastAtOrBefore(atRev);
             if (i >= 0)
             {
-                modified = g.Revs[i];
+                modified = g[i];
                 created = g.Created;
                 version = g.VersionAt(i);
                 return true;
@@ -121,12 +130,13 @@ internal sealed class KeyIndex(byte[] key)
     /// </summary>
     public void Compact(long atRev, HashSet<Revision> keep)
     {
-        var kept = new List<Generation>(_generations.Count);
-        for (var gi = 0; gi < _generations.Count; gi++)
+        var count = GenerationCount;
+        List<Generation>? keptPast = null;
+        for (var gi = 0; gi < count; gi++)
         {
-            var g = _generations[gi];
-            var tombstoned = gi != _generations.Count - 1;
-            if (tombstoned && g.Revs[^1].Main <= atRev)
+            var g = GenerationAt(gi);
+            var tombstoned = gi != count - 1;
+            if (tombstoned && g.Last.Main <= atRev)
             {
                 continue;
             }
@@ -134,18 +144,27 @@ internal sealed class KeyIndex(byte[] key)
             var i = g.LastAtOrBefore(atRev);
             if (i > 0)
             {
-                g.Revs.RemoveRange(0, i);
+                g.RemoveOldest(i);
             }
 
-            if (i >= 0 && g.Revs[0].Main < atRev)
+            if (i >= 0 && g[0].Main < atRev)
             {
-                keep.Add(g.Revs[0]);
+                keep.Add(g[0]);
             }
 
-            kept.Add(g);
+            if (tombstoned)
+            {
+                (keptPast ??= []).Add(g);
+            }
         }
 
-        _generations.Clear();
-        _generations.AddRange(kept); // the last (live or empty) generation is always kept
+        _past = keptPast; // the live (or empty) generation is always kept
+    }
+
+    /// <summary>Closes the live generation (it ended with a tombstone) and opens an empty one.</summary>
+    private void EndLife()
+    {
+        (_past ??= []).Add(_live);
+        _live = new Generation();
     }
 }
