@@ -15,8 +15,11 @@ public sealed record KvStoreOptions
     /// <summary>fsync every batch commit. Off by default: the Raft WAL is the durable record.</summary>
     public bool SyncWrites { get; init; }
 
-    /// <summary>Budget of the cache of decoded revisions.</summary>
-    public long CacheBytes { get; init; } = 64L << 20;
+    /// <summary>
+    /// Budget of the cache of decoded revisions. Small on purpose: RocksDB's block cache holds the
+    /// encoded data too, and this cache is resident memory on top of the index.
+    /// </summary>
+    public long CacheBytes { get; init; } = 16L << 20;
 
     /// <summary>Responses buffered per watcher before it falls back to catching up from the backend.</summary>
     public int WatchQueueCapacity { get; init; } = 128;
