@@ -7,17 +7,26 @@ namespace Ketch.Server.Tests;
 internal sealed class TestCluster : IAsyncDisposable
 {
     private readonly TempDir _dir = new();
+    private readonly List<PartitionProxy> _proxies = [];
+    private HashSet<ulong>? _minority;
 
     private TestCluster(List<TestMember> members) => Members = members;
 
     public List<TestMember> Members { get; }
 
-    public static async Task<TestCluster> StartAsync(int size, string token = "test-cluster", Func<KetchServerOptions, KetchServerOptions>? tweak = null)
+    /// <param name="size">Number of members.</param>
+    /// <param name="token">The initial cluster token.</param>
+    /// <param name="tweak">Changes to each member's options.</param>
+    /// <param name="partitionable">Put a <see cref="PartitionProxy"/> in front of every member's peer
+    /// port, so that <see cref="Partition"/> can cut links while every member keeps running.</param>
+    public static async Task<TestCluster> StartAsync(int size, string token = "test-cluster", Func<KetchServerOptions, KetchServerOptions>? tweak = null, bool partitionable = false)
     {
         var specs = Enumerable.Range(1, size).Select(i =>
         {
             var ip = $"127.0.0.{10 + i}";
-            return (Name: $"m{i}", Ip: ip, Client: $"http://{ip}:{TestNet.FreePort(ip)}", Peer: $"http://{ip}:{TestNet.FreePort(ip)}");
+            var peer = $"http://{ip}:{TestNet.FreePort(ip)}";
+            return (Name: $"m{i}", Ip: ip, Client: $"http://{ip}:{TestNet.FreePort(ip)}", Peer: peer,
+                Listen: partitionable ? $"http://{ip}:{TestNet.FreePort(ip)}" : peer);
         }).ToList();
         var initial = string.Join(",", specs.Select(s => $"{s.Name}={s.Peer}"));
         var cluster = new TestCluster([]);
@@ -29,7 +38,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 DataDir = Path.Combine(cluster._dir.Path, s.Name),
                 ListenClientUrls = [s.Client],
                 AdvertiseClientUrls = [s.Client],
-                ListenPeerUrls = [s.Peer],
+                ListenPeerUrls = [s.Listen],
                 InitialAdvertisePeerUrls = [s.Peer],
                 InitialCluster = initial,
                 InitialClusterToken = token,
@@ -39,9 +48,38 @@ internal sealed class TestCluster : IAsyncDisposable
                 LoggerFactory = TestLog.Factory(),
             })));
         }
+        if (partitionable)
+        {
+            foreach (var s in specs)
+            {
+                var advertised = new Uri(s.Peer);
+                var listen = new Uri(s.Listen);
+                cluster._proxies.Add(new PartitionProxy(
+                    new System.Net.IPEndPoint(System.Net.IPAddress.Parse(advertised.Host), advertised.Port),
+                    new System.Net.IPEndPoint(System.Net.IPAddress.Parse(listen.Host), listen.Port),
+                    cluster.Allowed));
+            }
+        }
         await Task.WhenAll(cluster.Members.Select(m => m.StartAsync()));
         return cluster;
     }
+
+    /// <summary>Cuts every peer link between <paramref name="minority"/> and the other members (the
+    /// cluster must have been started partitionable); the processes keep running.</summary>
+    public void Partition(params TestMember[] minority)
+    {
+        Volatile.Write(ref _minority, minority.Select(m => m.Server.MemberId).ToHashSet());
+        foreach (var p in _proxies)
+        {
+            p.Enforce();
+        }
+    }
+
+    /// <summary>Ends the partition: every link may connect again.</summary>
+    public void Heal() => Volatile.Write(ref _minority, null);
+
+    private bool Allowed(ulong from, ulong to) =>
+        Volatile.Read(ref _minority) is not { } minority || minority.Contains(from) == minority.Contains(to);
 
     /// <summary>The member every running member agrees leads.</summary>
     public async Task<TestMember> LeaderAsync(IEnumerable<TestMember>? among = null)
@@ -69,6 +107,10 @@ internal sealed class TestCluster : IAsyncDisposable
         foreach (var m in Members)
         {
             await m.DisposeAsync();
+        }
+        foreach (var p in _proxies)
+        {
+            await p.DisposeAsync();
         }
         _dir.Dispose();
     }
