@@ -322,3 +322,9 @@ public sealed class EtcdClientTests : ClientTests
 {
     protected override IClusterProvider Provider => EtcdClusterProvider.Instance;
 }
+
+/// <summary>The same client tests against a ketch member.</summary>
+public sealed class KetchClientTests : ClientTests
+{
+    protected override IClusterProvider Provider => KetchClusterProvider.Instance;
+}

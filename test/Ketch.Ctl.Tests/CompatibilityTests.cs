@@ -2,9 +2,11 @@ using Xunit;
 
 namespace Ketch.Ctl.Tests;
 
-/// <summary>ketchctl against etcdctl: the same command on the same etcd, outputs compared
-/// (byte for byte where deterministic, masked where ids, revisions or times necessarily differ).</summary>
-public sealed class CompatibilityTests(CtlFixture f) : IClassFixture<CtlFixture>
+/// <summary>ketchctl against etcdctl: the same command on the same server, outputs compared
+/// (byte for byte where deterministic, masked where ids, revisions or times necessarily differ).
+/// Runs against real etcd (<see cref="EtcdCompatibilityTests"/>) and against ketch
+/// (<see cref="KetchCompatibilityTests"/>) with the same assertions.</summary>
+public abstract class CompatibilityTests(CtlFixture f)
 {
     private Task<Run> Etcdctl(params string[] args) => f.EtcdctlAsync(args);
 
@@ -205,9 +207,6 @@ public sealed class CompatibilityTests(CtlFixture f) : IClassFixture<CtlFixture>
             Assert.Equal(Shape(a.Errors), Shape(b.Errors));
             Assert.Equal(a.ExitCode, b.ExitCode);
         }
-        var c1 = await f.EtcdctlAsync(["endpoint", "status", "--cluster"]);
-        var c2 = await f.KetchctlAsync(["endpoint", "status", "--cluster"]);
-        Assert.Equal(c1.Stdout, c2.Stdout);
         await f.SameAsync(["alarm", "list"]);
         await f.SameAsync(["alarm", "list", "-w", "json"]);
         await f.SameAsync(["alarm", "disarm"]);
@@ -216,6 +215,15 @@ public sealed class CompatibilityTests(CtlFixture f) : IClassFixture<CtlFixture>
         var self = members.Stdout.Split(',')[0];
         await f.SameAsync(["move-leader", self]);
         await f.SameAsync(["move-leader"]);
+    }
+
+    /// <summary>etcdctl's <c>--cluster</c> dials each member's advertised client URL; the
+    /// concrete classes run it.</summary>
+    protected async Task EndpointStatusClusterMatches()
+    {
+        var c1 = await f.EtcdctlAsync(["endpoint", "status", "--cluster"]);
+        var c2 = await f.KetchctlAsync(["endpoint", "status", "--cluster"]);
+        Assert.Equal(c1.Stdout, c2.Stdout);
     }
 
     [Fact]
@@ -305,4 +313,18 @@ public sealed class CompatibilityTests(CtlFixture f) : IClassFixture<CtlFixture>
         var v = await f.KetchctlAsync(["version"]);
         Assert.Matches("^ketchctl version: .+\nAPI version: 3\\.\\d\n$", v.Stdout);
     }
+}
+
+/// <summary><see cref="CompatibilityTests"/> on a real etcd.</summary>
+public sealed class EtcdCompatibilityTests(CtlFixture f) : CompatibilityTests(f), IClassFixture<CtlFixture>
+{
+    [Fact]
+    public Task Endpoint_status_cluster_matches() => EndpointStatusClusterMatches();
+}
+
+/// <summary><see cref="CompatibilityTests"/> on a ketch member.</summary>
+public sealed class KetchCompatibilityTests(KetchCtlFixture f) : CompatibilityTests(f), IClassFixture<KetchCtlFixture>
+{
+    [Fact]
+    public Task Endpoint_status_cluster_matches() => EndpointStatusClusterMatches();
 }

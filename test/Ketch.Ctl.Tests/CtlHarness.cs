@@ -13,17 +13,21 @@ public sealed record Run(string Stdout, string Stderr, int ExitCode)
     public string Errors => string.Join('\n', Stderr.Split('\n').Where(l => !l.StartsWith("{\"level\"", StringComparison.Ordinal)));
 }
 
-/// <summary>A cluster shared by a test class, plus runners for etcdctl (a process) and ketchctl (in-process).</summary>
-public sealed partial class CtlFixture : IAsyncLifetime
+/// <summary>A cluster shared by a test class, plus runners for etcdctl (a process) and ketchctl (in-process).
+/// A real etcd; <see cref="KetchCtlFixture"/> runs the same on ketch.</summary>
+public partial class CtlFixture : IAsyncLifetime
 {
     public ITestCluster Cluster { get; private set; } = null!;
 
     public string Endpoint => Cluster.Endpoints[0];
 
+    /// <summary>What the cluster runs.</summary>
+    protected virtual IClusterProvider Provider => EtcdClusterProvider.Instance;
+
     public async Task InitializeAsync()
     {
         Tools.Require("etcdctl", "etcd-client");
-        Cluster = await EtcdClusterProvider.Instance.StartAsync(1);
+        Cluster = await Provider.StartAsync(1);
     }
 
     public Task DisposeAsync() => Cluster.DisposeAsync().AsTask();

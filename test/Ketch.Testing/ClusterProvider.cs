@@ -1,13 +1,13 @@
 namespace Ketch.Testing;
 
-/// <summary>A running cluster a test talks to: real etcd processes today, ketch members once the server exists.
+/// <summary>A running cluster a test talks to: real etcd processes or ketch processes.
 /// Conformance tests take a provider so the same assertions run against both.</summary>
 public interface ITestCluster : IAsyncDisposable
 {
     /// <summary>Human-readable kind, e.g. "etcd 3.4.23".</summary>
     string Kind { get; }
 
-    /// <summary>Client endpoints, one per member, as <c>127.0.0.1:port</c>.</summary>
+    /// <summary>Client endpoints, one per member, as <c>host:port</c> on a loopback address.</summary>
     IReadOnlyList<string> Endpoints { get; }
 
     /// <summary>Kills a member abruptly (SIGKILL); its data stays.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -48,13 +47,14 @@ public static class Tools
             $"'{name}' was not found on PATH: these tests need real etcd. Install it with 'apt-get install -y {package}' (.ci/run does this).");
     }
 
-    /// <summary>A TCP port on 127.0.0.1 that is free right now (never 2379/2380).</summary>
+    /// <summary>A TCP port on <paramref name="host"/> (a loopback address) that is free right now (never 2379/2380).</summary>
+    /// <param name="host">The address to bind, 127.0.0.1 unless given.</param>
     /// <returns>The port.</returns>
-    public static int FreePort()
+    public static int FreePort(string host = "127.0.0.1")
     {
         while (true)
         {
-            using var l = new TcpListener(IPAddress.Loopback, 0);
+            using var l = new TcpListener(IPAddress.Parse(host), 0);
             l.Start();
             var port = ((IPEndPoint)l.LocalEndpoint).Port;
             l.Stop();
@@ -66,130 +66,17 @@ public static class Tools
     }
 }
 
-internal sealed class EtcdCluster : ITestCluster
+/// <summary>etcd members, all on 127.0.0.1 (free ports).</summary>
+internal sealed class EtcdCluster(string etcd, int count)
+    : ProcessCluster("ketch-etcd-", [.. Enumerable.Repeat("127.0.0.1", count)])
 {
-    private readonly string _etcd;
-    private readonly string _dir;
-    private readonly Member[] _members;
+    public override string Kind => "etcd";
 
-    private sealed record Member(string Name, int ClientPort, int PeerPort)
-    {
-        public Process? Process { get; set; }
-    }
-
-    public EtcdCluster(string etcd, int count)
-    {
-        _etcd = etcd;
-        _dir = Directory.CreateTempSubdirectory("ketch-etcd-").FullName;
-        _members = [.. Enumerable.Range(0, count).Select(i => new Member($"m{i}", Tools.FreePort(), Tools.FreePort()))];
-    }
-
-    public string Kind => "etcd";
-
-    public IReadOnlyList<string> Endpoints => [.. _members.Select(m => $"127.0.0.1:{m.ClientPort}")];
-
-    public async Task StartAllAsync()
-    {
-        for (var i = 0; i < _members.Length; i++)
-        {
-            Launch(i);
-        }
-        for (var i = 0; i < _members.Length; i++)
-        {
-            await WaitReadyAsync(i).ConfigureAwait(false);
-        }
-    }
-
-    public async Task KillAsync(int member)
-    {
-        var p = _members[member].Process;
-        if (p is { HasExited: false })
-        {
-            p.Kill();
-            await p.WaitForExitAsync().ConfigureAwait(false);
-        }
-    }
-
-    public async Task RestartAsync(int member)
-    {
-        await KillAsync(member).ConfigureAwait(false);
-        Launch(member);
-        await WaitReadyAsync(member).ConfigureAwait(false);
-    }
-
-    private void Launch(int i)
-    {
-        var m = _members[i];
-        var cluster = string.Join(",", _members.Select(x => $"{x.Name}=http://127.0.0.1:{x.PeerPort}"));
-        var data = Path.Combine(_dir, m.Name);
-        var log = Path.Combine(_dir, m.Name + ".log");
-        var args = string.Join(' ',
-            $"--name {m.Name} --data-dir {data}",
-            $"--listen-client-urls http://127.0.0.1:{m.ClientPort} --advertise-client-urls http://127.0.0.1:{m.ClientPort}",
-            $"--listen-peer-urls http://127.0.0.1:{m.PeerPort} --initial-advertise-peer-urls http://127.0.0.1:{m.PeerPort}",
-            $"--initial-cluster {cluster} --initial-cluster-token ketch-test",
-            "--heartbeat-interval 50 --election-timeout 500");
-        // exec keeps the PID: we stop exactly the process we started.
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", $"exec {_etcd} {args} >>{log} 2>&1"]) { UseShellExecute = false };
-        m.Process = Process.Start(psi) ?? throw new InvalidOperationException("could not start etcd");
-    }
-
-    private async Task WaitReadyAsync(int i)
-    {
-        var m = _members[i];
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            if (m.Process is { HasExited: true })
-            {
-                throw new InvalidOperationException($"etcd {m.Name} exited: {Tail(m)}");
-            }
-            try
-            {
-                var body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{m.ClientPort}/health")).ConfigureAwait(false);
-                if (body.Contains("\"true\"", StringComparison.Ordinal))
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet.
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"etcd {m.Name} not healthy within 30 s: {Tail(m)}");
-            }
-            await Task.Delay(50).ConfigureAwait(false);
-        }
-    }
-
-    private string Tail(Member m)
-    {
-        var log = Path.Combine(_dir, m.Name + ".log");
-        if (!File.Exists(log))
-        {
-            return "(no log)";
-        }
-        var lines = File.ReadAllLines(log);
-        return string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 15)));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = 0; i < _members.Length; i++)
-        {
-            await KillAsync(i).ConfigureAwait(false);
-            _members[i].Process?.Dispose();
-        }
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort.
-        }
-    }
+    protected override string Command(MemberSpec member, string dataDir, string initialCluster) => string.Join(' ',
+        etcd,
+        $"--name {member.Name} --data-dir {dataDir}",
+        $"--listen-client-urls {member.ClientUrl} --advertise-client-urls {member.ClientUrl}",
+        $"--listen-peer-urls {member.PeerUrl} --initial-advertise-peer-urls {member.PeerUrl}",
+        $"--initial-cluster {initialCluster} --initial-cluster-token ketch-test",
+        "--heartbeat-interval 50 --election-timeout 500");
 }
