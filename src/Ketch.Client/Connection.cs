@@ -72,13 +72,24 @@ internal sealed class Connection : IDisposable
             // etcd's rpctypes.MetadataRequireLeaderKey / MetadataHasLeader.
             headers = new Metadata { { "hasleader", "true" } };
         }
+        if (Auth.Token is { } token)
+        {
+            // etcd's rpctypes.TokenFieldNameGRPC.
+            headers ??= [];
+            headers.Add("token", token);
+        }
         return new CallOptions(headers, deadline, cancellationToken);
     }
+
+    /// <summary>The auth token every call carries, and how to get a new one.</summary>
+    public AuthSession Auth { get; } = new();
 
     public async Task<T> UnaryAsync<T>(
         Func<CallInvoker, CallOptions, AsyncUnaryCall<T>> call, Retry retry, CancellationToken cancellationToken)
     {
         var deadline = NewDeadline();
+        await Auth.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var reauthenticated = false;
         for (var attempt = 0; ; attempt++)
         {
             var index = CurrentIndex;
@@ -86,6 +97,12 @@ internal sealed class Connection : IDisposable
             {
                 using var c = call(Invoker(index), CallOptions(cancellationToken, deadline));
                 return await c.ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (!reauthenticated && AuthSession.ShouldRefresh(ex) && Auth.CanRefresh)
+            {
+                // As clientv3: a token the member does not know (restart, expiry) is replaced once.
+                reauthenticated = true;
+                await Auth.RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
             {

@@ -23,6 +23,7 @@ public sealed class KetchClient : IAsyncDisposable, IDisposable
         Lease = new LeaseClient(_conn);
         Cluster = new ClusterClient(_conn);
         Maintenance = new MaintenanceClient(_conn);
+        Auth = new AuthClient(_conn);
     }
 
     /// <summary>Creates a client for the given endpoints with default options.</summary>
@@ -55,6 +56,9 @@ public sealed class KetchClient : IAsyncDisposable, IDisposable
 
     /// <summary>Maintenance of the current member.</summary>
     public MaintenanceClient Maintenance { get; }
+
+    /// <summary>Authentication: enable/disable, tokens, users and roles.</summary>
+    public AuthClient Auth { get; }
 
     /// <summary>A raw call invoker on the current endpoint, for services this client does not wrap
     /// (e.g. <c>v3lockpb.Lock</c>, <c>v3electionpb.Election</c>, Auth).</summary>

@@ -25,6 +25,13 @@ public sealed class KetchClientOptions
     /// <summary>Largest back-off between retries.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>User to authenticate as (etcd's <c>--user</c>): the client gets a token before its
+    /// first request and again when the server rejects it; <c>null</c> sends no token.</summary>
+    public string? Username { get; init; }
+
+    /// <summary>Password of <see cref="Username"/>.</summary>
+    public string? Password { get; init; }
+
     /// <summary>Clock used for keep-alive periods and back-off; tests may inject a fake one.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

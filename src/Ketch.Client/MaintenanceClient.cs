@@ -74,6 +74,7 @@ public sealed class MaintenanceClient
     public async Task<long> SnapshotAsync(Stream destination, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        await _conn.Auth.EnsureAsync(cancellationToken).ConfigureAwait(false);
         using var call = new MaintenanceService.MaintenanceClient(_conn.Invoker(_conn.CurrentIndex))
             .Snapshot(new SnapshotRequest(), _conn.CallOptions(cancellationToken, null));
         long total = 0;

@@ -63,6 +63,7 @@ public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
         {
             cancellationToken.ThrowIfCancellationRequested();
             var index = _conn.CurrentIndex;
+            await _conn.Auth.EnsureAsync(cancellationToken).ConfigureAwait(false);
             var call = new WatchService.WatchClient(_conn.Invoker(index)).Watch(_conn.CallOptions(cancellationToken, null));
             try
             {

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Ketch.Mvcc;
 using Ketch.Raft;
 using Ketch.Server.Api;
+using Ketch.Server.Auth;
 using Ketch.Server.Lease;
 using Ketch.Server.Member;
 using Rpc = Ketch.Api.Etcdserverpb;
@@ -23,6 +24,10 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
     /// whenever <see cref="Kv"/> is opened or replaced.</summary>
     public LeaseKeyIndex LeaseKeys { get; } = new();
 
+    /// <summary>Users, roles and the enabled flag; reload it with <see cref="AuthStore.Recover"/>
+    /// whenever <see cref="Kv"/> is opened or replaced.</summary>
+    public required AuthStore Auth { get; init; }
+
 
     public ApplyResult? Apply(Entry entry, RaftRequest request)
     {
@@ -40,6 +45,7 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
                 RaftRequestKind.LeaseCheckpoint => Checkpoint(Rpc.LeaseCheckpointRequest.Parser.ParseFrom(request.Payload.Span)),
                 RaftRequestKind.Alarm => Alarm(Rpc.AlarmRequest.Parser.ParseFrom(request.Payload.Span)),
                 RaftRequestKind.MemberAttributes => Attributes(Rpc.Member.Parser.ParseFrom(request.Payload.Span)),
+                var kind when AuthStore.Handles(kind) => Auth.Apply(Kv, entry, request),
                 _ => ApplyResult.Fail(EtcdErrors.NotCapable),
             };
         }

@@ -12,4 +12,18 @@ internal enum RaftRequestKind : byte
     Alarm = 7,
     LeaseCheckpoint = 8,
     MemberAttributes = 9,
+
+    // Auth changes (applied by Auth.AuthStore); numbered apart so other kinds can be added below.
+    AuthEnable = 32,
+    AuthDisable = 33,
+    Authenticate = 34,
+    AuthUserAdd = 35,
+    AuthUserDelete = 36,
+    AuthUserChangePassword = 37,
+    AuthUserGrantRole = 38,
+    AuthUserRevokeRole = 39,
+    AuthRoleAdd = 40,
+    AuthRoleDelete = 41,
+    AuthRoleGrantPermission = 42,
+    AuthRoleRevokePermission = 43,
 }

@@ -98,6 +98,10 @@ internal static class HttpEndpoints
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
             }
+            if (new Auth.AuthInterceptor(member).CheckGateway(path, request, http.Request.Headers.Authorization.ToString()) is { } denied)
+            {
+                return Error(denied.StatusCode, denied.Status.Detail);
+            }
             try
             {
                 var response = await handler(member, request, http.RequestAborted).ConfigureAwait(false);

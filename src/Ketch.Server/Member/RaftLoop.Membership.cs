@@ -199,6 +199,7 @@ internal sealed partial class RaftLoop
         Membership.ClusterId = clusterId;
         Membership.SetLocalAttributes(MemberId, _options.Name, _options.AdvertiseClientUrls);
         Lessor.Recover(Kv);
+        Auth.Recover(Kv);
         foreach (var m in Membership.Members.Where(m => m.Id != MemberId))
         {
             _transport?.AddPeer(m.Id, m.PeerUrls);

@@ -58,8 +58,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         Lessor = lessor;
         MemberId = memberId;
         _ids = new RequestIdGenerator(memberId, _time.GetUtcNow());
-        _applier = new Applier(kv, lessor, membership);
+        _applier = new Applier(kv, lessor, membership) { Auth = new Auth.AuthStore(_time) };
         _applier.LeaseKeys.Rebuild(kv);
+        _applier.Auth.Recover(kv);
         _commands = Channel.CreateBounded<LoopCommand>(new BoundedChannelOptions(CommandQueueCapacity)
         {
             SingleReader = true,
@@ -96,6 +97,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     public Membership Membership { get; }
 
     public Lessor Lessor { get; }
+
+    /// <summary>Users, roles, permissions and tokens (applied through Raft like everything else).</summary>
+    public Auth.AuthStore Auth => _applier.Auth;
 
     public ulong MemberId { get; }
 

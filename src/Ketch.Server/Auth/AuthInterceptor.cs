@@ -1,0 +1,219 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Ketch.Api.Etcdserverpb;
+using Ketch.Server.Api;
+
+namespace Ketch.Server.Auth;
+
+/// <summary>
+/// Authentication and permission checks for every gRPC call, in one place, so the services stay as
+/// they are. A <c>token</c> (or <c>authorization</c>) header must name a live token, else
+/// <c>invalid auth token</c>; the caller is kept in <see cref="ServerCallContext.UserState"/> for
+/// the Auth service. While auth is enabled, requests are checked as etcd checks them: KV ranges and
+/// writes (every op of a txn), lease revocation (write on the lease's keys), watch creation,
+/// member changes and Defragment/Hash/HashKV/Snapshot (root only), elections and locks (the keys
+/// under their name). The JSON gateway asks the same questions through <see cref="CheckGateway"/>.
+/// With auth disabled and no token
+/// nothing is checked.
+/// </summary>
+/// <remarks>etcd re-checks write permissions when it applies the entry (with the auth revision the
+/// request was checked at); we check on the member that receives the request, against its applied
+/// auth state.</remarks>
+internal sealed class AuthInterceptor(MemberContext member) : Interceptor
+{
+    private const string CallerKey = "ketch.auth.caller";
+
+    private AuthStore Store => member.Loop.Auth;
+
+    /// <summary>The caller resolved for this call (null: no token).</summary>
+    public static AuthInfo? Caller(ServerCallContext context) =>
+        context.UserState.TryGetValue(CallerKey, out var v) ? v as AuthInfo : null;
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (context.Method != "/etcdserverpb.Auth/Authenticate")
+        {
+            var caller = Resolve(context);
+            if (Store.Enabled && Check(context.Method, request, caller) is { } denied)
+            {
+                throw denied;
+            }
+        }
+        return continuation(request, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var caller = Resolve(context);
+        if (Store.Enabled && context.Method == "/etcdserverpb.Maintenance/Snapshot" && Store.CheckAdmin(caller) is { } denied)
+        {
+            throw AuthErrors.Raw(denied);
+        }
+        if (Store.Enabled && request is Ketch.Api.V3electionpb.LeaderRequest observe && CheckPrefix(caller, observe.Name, Read) is { } refused)
+        {
+            throw refused;
+        }
+        return continuation(request, responseStream, context);
+    }
+
+    /// <summary>
+    /// The JSON gateway's check (<c>/v3/kv/*</c> and friends): the same rules as a gRPC call, with the
+    /// token from the HTTP <c>Authorization</c> header, which etcd's grpc-gateway forwards as the
+    /// call's token. Null: allowed.
+    /// </summary>
+    internal RpcException? CheckGateway(string method, object request, string? token)
+    {
+        AuthInfo? caller = null;
+        if (!string.IsNullOrEmpty(token))
+        {
+            var user = Store.Tokens.User(token);
+            if (user is null)
+            {
+                return AuthErrors.InvalidAuthToken;
+            }
+            caller = new AuthInfo(user);
+        }
+        return Store.Enabled ? Check(method, request, caller) : null;
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Resolve(context);
+        if (requestStream is IAsyncStreamReader<WatchRequest> watchRequests && responseStream is IServerStreamWriter<WatchResponse> watchResponses)
+        {
+            var writer = new SerializedWriter<WatchResponse>(watchResponses);
+            var reader = new WatchGate(watchRequests, writer, this, context);
+            return continuation((IAsyncStreamReader<TRequest>)(object)reader, (IServerStreamWriter<TResponse>)(object)writer, context);
+        }
+        return continuation(requestStream, responseStream, context);
+    }
+
+    /// <summary>Maps the call's token to its user; an unknown token fails the call.</summary>
+    private AuthInfo? Resolve(ServerCallContext context)
+    {
+        var token = context.RequestHeaders.GetValue("token") ?? context.RequestHeaders.GetValue("authorization");
+        if (token is null)
+        {
+            return null;
+        }
+        var user = Store.Tokens.User(token) ?? throw AuthErrors.InvalidAuthToken;
+        var caller = new AuthInfo(user);
+        context.UserState[CallerKey] = caller;
+        return caller;
+    }
+
+    internal ResponseHeader Header() => member.Header();
+
+    /// <summary>etcd's watch check, done when the create request arrives: a refusal is a watch
+    /// response (created and canceled, id -1) whose cancel reason is the error's text.</summary>
+    internal string? CheckWatch(WatchCreateRequest create, ServerCallContext context)
+    {
+        if (!Store.Enabled)
+        {
+            return null;
+        }
+        AuthInfo? caller;
+        try
+        {
+            caller = Resolve(context);
+        }
+        catch (RpcException e)
+        {
+            return CancelReason(e);
+        }
+        return Store.CheckRange(caller, create.Key.Span, create.RangeEnd.Span, Ketch.Api.Authpb.Permission.Types.Type.Read) is { } denied
+            ? CancelReason(denied)
+            : null;
+    }
+
+    /// <summary>etcd puts the gRPC error's Go text in the cancel reason (<c>status.Err().Error()</c>).</summary>
+    private static string CancelReason(RpcException e) => $"rpc error: code = {e.StatusCode} desc = {e.Status.Detail}";
+
+    private RpcException? Check(string method, object request, AuthInfo? caller) => request switch
+    {
+        RangeRequest r => Store.CheckRange(caller, r.Key.Span, r.RangeEnd.Span, Read),
+        PutRequest r => CheckPut(caller, r),
+        DeleteRangeRequest r => CheckDelete(caller, r),
+        TxnRequest r => CheckTxn(caller, r),
+        LeaseRevokeRequest r => CheckLeasePuts(caller, r.ID),
+        MemberAddRequest or MemberRemoveRequest or MemberUpdateRequest or MemberPromoteRequest => Store.CheckAdmin(caller),
+        DefragmentRequest or HashRequest or HashKVRequest => Store.CheckAdmin(caller) is { } e ? AuthErrors.Raw(e) : null,
+        // Elections and locks are KV operations under "<name>/" done for the caller (etcd runs them
+        // through a client carrying the caller's token): campaigning and locking write a key there
+        // and read the others; proclaiming, resigning and unlocking write the caller's own key.
+        Ketch.Api.V3electionpb.CampaignRequest r => CheckPrefix(caller, r.Name, Write) ?? CheckPrefix(caller, r.Name, Read),
+        Ketch.Api.V3electionpb.LeaderRequest r => CheckPrefix(caller, r.Name, Read),
+        Ketch.Api.V3electionpb.ProclaimRequest r => r.Leader is null ? null : Store.CheckRange(caller, r.Leader.Key.Span, default, Write),
+        Ketch.Api.V3electionpb.ResignRequest r => r.Leader is null ? null : Store.CheckRange(caller, r.Leader.Key.Span, default, Write),
+        Ketch.Api.V3lockpb.LockRequest r => CheckPrefix(caller, r.Name, Write) ?? CheckPrefix(caller, r.Name, Read),
+        Ketch.Api.V3lockpb.UnlockRequest r => Store.CheckRange(caller, r.Key.Span, default, Write),
+        _ => null,
+    };
+
+    /// <summary>Permission of <paramref name="type"/> over every key under <c>name + "/"</c>.</summary>
+    private RpcException? CheckPrefix(AuthInfo? caller, Google.Protobuf.ByteString name, Ketch.Api.Authpb.Permission.Types.Type type)
+    {
+        var prefix = new byte[name.Length + 1];
+        name.Span.CopyTo(prefix);
+        prefix[^1] = (byte)'/';
+        var end = (byte[])prefix.Clone();
+        end[^1]++; // '/' + 1 = '0': the end of the prefix range
+        return Store.CheckRange(caller, prefix, end, type);
+    }
+
+    private static Ketch.Api.Authpb.Permission.Types.Type Read => Ketch.Api.Authpb.Permission.Types.Type.Read;
+
+    private static Ketch.Api.Authpb.Permission.Types.Type Write => Ketch.Api.Authpb.Permission.Types.Type.Write;
+
+    private RpcException? CheckPut(AuthInfo? caller, PutRequest r) =>
+        Store.CheckRange(caller, r.Key.Span, default, Write)
+        ?? (r.Lease != 0 ? CheckLeasePuts(caller, r.Lease) : null)
+        ?? (r.PrevKv ? Store.CheckRange(caller, r.Key.Span, default, Read) : null);
+
+    private RpcException? CheckDelete(AuthInfo? caller, DeleteRangeRequest r) =>
+        Store.CheckRange(caller, r.Key.Span, r.RangeEnd.Span, Write)
+        ?? (r.PrevKv ? Store.CheckRange(caller, r.Key.Span, r.RangeEnd.Span, Read) : null);
+
+    /// <summary>Every compare needs read permission and every op its own, in both branches and in
+    /// nested transactions.</summary>
+    private RpcException? CheckTxn(AuthInfo? caller, TxnRequest r)
+    {
+        foreach (var c in r.Compare)
+        {
+            if (Store.CheckRange(caller, c.Key.Span, c.RangeEnd.Span, Read) is { } e)
+            {
+                return e;
+            }
+        }
+        foreach (var op in r.Success.Concat(r.Failure))
+        {
+            var e = op.RequestCase switch
+            {
+                RequestOp.RequestOneofCase.RequestRange => Store.CheckRange(caller, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, Read),
+                RequestOp.RequestOneofCase.RequestPut => CheckPut(caller, op.RequestPut),
+                RequestOp.RequestOneofCase.RequestDeleteRange => CheckDelete(caller, op.RequestDeleteRange),
+                RequestOp.RequestOneofCase.RequestTxn => CheckTxn(caller, op.RequestTxn),
+                _ => null,
+            };
+            if (e is not null)
+            {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>etcd's <c>checkLeasePuts</c>: revoking a lease (or attaching a key to it) deletes
+    /// its keys, so the caller needs write permission on each of them.</summary>
+    private RpcException? CheckLeasePuts(AuthInfo? caller, long lease)
+    {
+        foreach (var key in member.Loop.AttachedKeys(lease))
+        {
+            if (Store.CheckRange(caller, key, default, Write) is { } e)
+            {
+                return e;
+            }
+        }
+        return null;
+    }
+}
