@@ -14,6 +14,9 @@ internal sealed class ParsedArgs
 
     public List<string> Positional { get; } = [];
 
+    /// <summary>The arguments after a lone <c>--</c> (also at the end of <see cref="Positional"/>); null without one.</summary>
+    public IReadOnlyList<string>? AfterSeparator { get; private set; }
+
     public bool IsSet(string name) => _values.ContainsKey(name);
 
     public string Get(string name) =>
@@ -55,7 +58,8 @@ internal sealed class ParsedArgs
             var a = args[i];
             if (a == "--")
             {
-                p.Positional.AddRange(args.Skip(i + 1));
+                p.AfterSeparator = [.. args.Skip(i + 1)];
+                p.Positional.AddRange(p.AfterSeparator);
                 break;
             }
             if (a.Length < 2 || a[0] != '-')

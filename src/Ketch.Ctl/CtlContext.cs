@@ -32,10 +32,30 @@ internal sealed class CtlContext
 
     public required ParsedArgs Args { get; init; }
 
+    /// <summary>The environment ketchctl was started with (e.g. <c>ETCDCTL_WATCH_KEY</c>).</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Canceled on Ctrl-C (or by a test).</summary>
     public CancellationToken Interrupt { get; init; }
 
     public IReadOnlyList<string> Endpoints => Args.Get("endpoints").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>From <c>--user</c> / <c>--password</c>, asked for once (null: no user).</summary>
+    private (string User, string Password)? Credentials
+    {
+        get
+        {
+            if (!_credentialsRead)
+            {
+                _credentials = CtlCredentials.From(this);
+                _credentialsRead = true;
+            }
+            return _credentials;
+        }
+    }
+
+    private (string User, string Password)? _credentials;
+    private bool _credentialsRead;
 
     public TimeSpan CommandTimeout => Args.Duration("command-timeout");
 
@@ -47,6 +67,8 @@ internal sealed class CtlContext
     public KetchClient Client(IReadOnlyList<string>? endpoints = null) => new(new KetchClientOptions
     {
         Endpoints = endpoints ?? Endpoints,
+        Username = Credentials?.User,
+        Password = Credentials?.Password,
         DialTimeout = Args.Duration("dial-timeout"),
         RequireLeader = false,
         MaxRetries = 3,

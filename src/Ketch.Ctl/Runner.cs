@@ -10,7 +10,9 @@ internal static class Runner
     [
         new GetCommand(), new PutCommand(), new DelCommand(), new TxnCommand(), new CompactionCommand(), new WatchCommand(),
         .. LeaseCommand.All, .. MemberCommand.All, .. EndpointCommand.All, .. AlarmCommand.All,
-        new DefragCommand(), new SnapshotCommand(), new MoveLeaderCommand(), new LockCommand(), new ElectCommand(), new VersionCommand(),
+        .. AuthCommand.All, .. UserCommand.All, .. RoleCommand.All,
+        new DefragCommand(), .. SnapshotCommand.All, .. CheckCommand.All, new MoveLeaderCommand(), new LockCommand(), new ElectCommand(), new VersionCommand(),
+        .. CompletionCommand.All,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin,
@@ -24,7 +26,7 @@ internal static class Runner
             parsed.FromEnvironment(env, CtlContext.GlobalFlags);
             // Drop the command's own words from the positional arguments.
             parsed.Positional.RemoveRange(0, command.Name.Split(' ').Length);
-            var ctx = new CtlContext { Out = stdout, Err = stderr, In = stdin, Args = parsed, Interrupt = interrupt };
+            var ctx = new CtlContext { Out = stdout, Err = stderr, In = stdin, Args = parsed, Interrupt = interrupt, Env = env };
             return await command.RunAsync(ctx, parsed).ConfigureAwait(false);
         }
         catch (CtlException ex)
@@ -32,7 +34,13 @@ internal static class Runner
             await stderr.WriteAsync($"Error: {ex.Message}\n").ConfigureAwait(false);
             return ex.ExitCode;
         }
-        catch (RpcException ex)
+        catch (RpcException ex) when (ex.Status.Detail == "etcdserver: authentication failed, invalid user ID or password")
+        {
+            // etcdctl fails to build its client: a connection error's exit code.
+            await stderr.WriteAsync($"Error: {ex.Status.Detail}\n").ConfigureAwait(false);
+            return ExitCode.BadConnection;
+        }
+                catch (RpcException ex)
         {
             await stderr.WriteAsync($"Error: {Describe(ex)}\n").ConfigureAwait(false);
             return ExitCode.Error;

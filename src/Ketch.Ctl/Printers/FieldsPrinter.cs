@@ -210,4 +210,12 @@ internal sealed class FieldsPrinter(TextWriter output) : Printer(output)
     }
 
     public override void MoveLeader(ulong leader, ulong target, MoveLeaderResponse r) => Hdr(r.Header);
+
+    public override void DBStatus(Snapshot.SnapshotStatus s)
+    {
+        Line("Hash", GoFormat.D((ulong)s.Hash));
+        Line("Revision", GoFormat.D(s.Revision));
+        Line("Keys", GoFormat.D(s.TotalKey));
+        Line("Size", GoFormat.D(s.TotalSize));
+    }
 }

@@ -23,20 +23,13 @@ internal sealed class JsonPrinter(TextWriter output) : Printer(output)
     public override void Watch(WatchResponse r)
     {
         // clientv3.WatchResponse: Header (a value), Events, CompactRevision, Canceled, Created; no tags, no omitempty.
-        var j = new GoJson().Begin().Key("Header").Message(r.Header ?? new ResponseHeader()).Key("Events");
-        if (r.Events.Count == 0)
+        // clientv3's dispatchEvent always makes the Events slice, so a response without events prints [].
+        var j = new GoJson().Begin().Key("Header").Message(r.Header ?? new ResponseHeader()).Key("Events").BeginArray();
+        foreach (var e in r.Events)
         {
-            j.Raw("null");
+            j.Message(e);
         }
-        else
-        {
-            j.BeginArray();
-            foreach (var e in r.Events)
-            {
-                j.Message(e);
-            }
-            j.EndArray();
-        }
+        j.EndArray();
         j.Key("CompactRevision").Number(r.CompactRevision).Key("Canceled").Bool(r.Canceled).Key("Created").Bool(r.Created).End();
         Print(j);
     }
@@ -128,4 +121,9 @@ internal sealed class JsonPrinter(TextWriter output) : Printer(output)
     public override void Alarm(AlarmResponse r) => Print(r);
 
     public override void MoveLeader(ulong leader, ulong target, MoveLeaderResponse r) => Print(r);
+
+    /// <summary>etcd's snapshot.Status struct with its json tags.</summary>
+    public override void DBStatus(Snapshot.SnapshotStatus s) =>
+        Print(new GoJson().Begin().Key("hash").Number((ulong)s.Hash).Key("revision").Number(s.Revision)
+            .Key("totalKey").Number(s.TotalKey).Key("totalSize").Number(s.TotalSize).End());
 }

@@ -62,6 +62,13 @@ internal abstract class Printer(TextWriter output)
 
     public virtual void MoveLeader(ulong leader, ulong target, MoveLeaderResponse r) => throw Unsupported();
 
+    public virtual void DBStatus(Snapshot.SnapshotStatus s) => throw Unsupported();
+
+    protected static readonly string[] DBStatusHeader = ["hash", "revision", "total keys", "total size"];
+
+    protected static string[] DBStatusRow(Snapshot.SnapshotStatus s) =>
+        [GoFormat.X(s.Hash), GoFormat.D(s.Revision), GoFormat.D(s.TotalKey), GoFormat.Bytes((ulong)s.TotalSize)];
+
     // Rows shared by the simple and table printers (etcdctl's makeMemberListTable & co.).
     protected static readonly string[] MemberHeader = ["ID", "Status", "Name", "Peer Addrs", "Client Addrs", "Is Learner"];
 

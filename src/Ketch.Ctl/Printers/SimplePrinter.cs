@@ -163,6 +163,8 @@ internal sealed class SimplePrinter(TextWriter output, bool hex, bool valueOnly)
 
     public override void MoveLeader(ulong leader, ulong target, MoveLeaderResponse r) =>
         Out.Write($"Leadership transferred from {GoFormat.X(leader)} to {GoFormat.X(target)}\n");
+
+    public override void DBStatus(Snapshot.SnapshotStatus s) => Out.Write(string.Join(", ", DBStatusRow(s)) + "\n");
 }
 
 /// <summary>Byte strings printed as Go's <c>string(b)</c>: raw bytes, no re-encoding.</summary>

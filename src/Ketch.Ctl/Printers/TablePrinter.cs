@@ -14,4 +14,6 @@ internal sealed class TablePrinter(TextWriter output) : Printer(output)
     public override void EndpointHashKV(IReadOnlyList<EndpointHash> r) => Out.Write(Table.Render(HashHeader, HashRows(r).ToList()));
 
     public override void EndpointHealth(IReadOnlyList<EndpointHealth> r) => Out.Write(Table.Render(HealthHeader, HealthRows(r).ToList()));
+
+    public override void DBStatus(Snapshot.SnapshotStatus s) => Out.Write(Table.Render(DBStatusHeader, [DBStatusRow(s)]));
 }
