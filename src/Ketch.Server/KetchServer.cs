@@ -114,12 +114,15 @@ public sealed class KetchServer : IAsyncDisposable
             k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
             k.Limits.MaxRequestBodySize = null;
+            var authority = new Http2AuthorityAdapter(k.Limits.Http2.HeaderTableSize, _options.LoggerFactory);
             foreach (var url in _options.ListenClientUrls)
             {
                 ListenUrls.Listen(k, url, lo =>
                 {
                     lo.Protocols = HttpProtocols.Http1AndHttp2;
                     lo.Use(next => ctx => ProtocolSniffer.InvokeAsync(ctx, next));
+                    // etcdctl 3.4's ":authority: http://host:port", fixed below Kestrel (see the type).
+                    lo.Use(next => ctx => authority.InvokeAsync(ctx, next));
                 });
             }
         });
@@ -130,6 +133,8 @@ public sealed class KetchServer : IAsyncDisposable
             o.MaxReceiveMessageSize = _options.MaxRequestBytes + (512 * 1024);
             o.MaxSendMessageSize = null;
             o.EnableDetailedErrors = false;
+            // Tokens and permissions for every call (etcd's auth), ahead of the services.
+            o.Interceptors.Add<Auth.AuthInterceptor>();
         });
         builder.Services.AddSingleton(member);
         var app = builder.Build();
@@ -138,6 +143,9 @@ public sealed class KetchServer : IAsyncDisposable
         app.MapGrpcService<LeaseService>();
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<MaintenanceService>();
+        app.MapGrpcService<AuthService>();
+        app.MapGrpcService<ElectionService>();
+        app.MapGrpcService<LockService>();
         HttpEndpoints.Map(app, member);
         return app;
     }
