@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Ketch.Server.Api;
 
 namespace Ketch.Ctl.Snapshot;
 
@@ -47,17 +48,17 @@ internal static class BoltReader
             {
                 throw new CtlException(ExitCode.Error, $"cannot get hash of bucket {System.Text.Encoding.UTF8.GetString(name)}");
             }
-            crc = Crc32C.Append(crc, name);
+            crc = Crc32Castagnoli.Append(crc, name);
             var isKeyBucket = name.AsSpan().SequenceEqual("key"u8);
             var root = BinaryPrimitives.ReadUInt64LittleEndian(value);
             var page = root == 0 ? value[BucketHeaderBytes..] : ReadPage(file, pageSize, root);
             foreach (var (k, f, v) in Walk(file, pageSize, page))
             {
                 // bbolt's ForEach gives a nested bucket's value as nil.
-                crc = Crc32C.Append(crc, k);
+                crc = Crc32Castagnoli.Append(crc, k);
                 if ((f & BucketLeafFlag) == 0)
                 {
-                    crc = Crc32C.Append(crc, v);
+                    crc = Crc32Castagnoli.Append(crc, v);
                 }
                 if (isKeyBucket && k.Length >= 8)
                 {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Ketch.Server.Api;
 
 namespace Ketch.Ctl.Snapshot;
 
@@ -46,7 +47,7 @@ internal static class KetchSnapshotReader
             }
             var key = Take(file, sha, checked((int)keyLength));
             var value = Take(file, sha, checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(file, sha, 4))));
-            crc = Crc32C.Append(Crc32C.Append(crc, key), value);
+            crc = Crc32Castagnoli.Append(Crc32Castagnoli.Append(crc, key), value);
             records++;
             if (key.Length >= 9 && key[0] == KeyBucket)
             {

@@ -1,10 +1,15 @@
 namespace Ketch.Server.Api;
 
-/// <summary>CRC-32C (Castagnoli), the checksum etcd's Hash and HashKV report.</summary>
-internal static class Crc32Castagnoli
+/// <summary>CRC-32C (Castagnoli), the checksum etcd's Hash and HashKV and etcdctl's
+/// <c>snapshot status</c> report (public for ketchctl, which reads snapshot files).</summary>
+public static class Crc32Castagnoli
 {
     private static readonly uint[] s_table = Build();
 
+    /// <summary>Extends <paramref name="crc"/> (the CRC of earlier bytes, 0 at first) with <paramref name="data"/>.</summary>
+    /// <param name="crc">The CRC so far.</param>
+    /// <param name="data">The next bytes.</param>
+    /// <returns>The CRC including <paramref name="data"/>.</returns>
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         crc = ~crc;
