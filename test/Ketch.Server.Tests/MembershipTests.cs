@@ -9,7 +9,7 @@ public sealed class MembershipTests
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
 
     [Fact]
-    public async Task Add_learner_join_catch_up_promote_move_leader_and_remove()
+    public async Task Add_learner_join_catch_up_promote_move_leader_and_remove_under_load()
     {
         await using var c = await TestCluster.StartAsync(1);
         var m1 = await c.LeaderAsync();
@@ -17,6 +17,26 @@ public sealed class MembershipTests
         {
             await TestCluster.PutAsync(m1, $"mb/{i}", "v");
         }
+        // A writer runs through every membership change below; every put it saw acknowledged must
+        // be there at the end (failures while leadership moves are allowed: outcome unknown).
+        using var stopLoad = new CancellationTokenSource();
+        var acked = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var attempts = 0;
+        var load = Task.Run(async () =>
+        {
+            while (!stopLoad.IsCancellationRequested)
+            {
+                var key = $"ld/{attempts++:D6}";
+                try
+                {
+                    await m1.Kv.PutAsync(new PutRequest { Key = B(key), Value = B("v") }, deadline: DateTime.UtcNow.AddSeconds(5));
+                    acked.Enqueue(key);
+                }
+                catch (RpcException)
+                {
+                }
+            }
+        });
         var ip = "127.0.0.12";
         var client = $"http://{ip}:{TestNet.FreePort(ip)}";
         var peer = $"http://{ip}:{TestNet.FreePort(ip)}";
@@ -80,6 +100,13 @@ public sealed class MembershipTests
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
         Assert.Equal("etcdserver: member not found", missing.Status.Detail);
         await TestCluster.PutAsync(m1, "mb/after-remove", "v");
+
+        await TestNet.WaitUntil(() => acked.Count >= 50, TimeSpan.FromSeconds(20), "the writer to get some puts through");
+        await stopLoad.CancelAsync();
+        await load;
+        var stored = (await m1.Kv.RangeAsync(new RangeRequest { Key = B("ld/"), RangeEnd = B("ld0"), KeysOnly = true }))
+            .Kvs.Select(kv => kv.Key.ToStringUtf8()).ToHashSet();
+        Assert.All(acked, key => Assert.Contains(key, stored));
     }
 
     [Fact]
