@@ -104,8 +104,9 @@ public static class SnapshotRestore
         {
             foreach (var (key, _) in kv.ReadBucket(BackendBucket.Members))
             {
-                // Member records (8-byte ids) of the old cluster go; its alarms stay, as etcd keeps its alarm bucket.
-                if (key.Length == 8)
+                // Member records (8-byte ids) and removed ids of the old cluster go; its alarms stay, as
+                // etcd keeps its alarm bucket.
+                if (key.Length == 8 || key.AsSpan().StartsWith("removed/"u8))
                 {
                     kv.DeleteBucketValue(BackendBucket.Members, key);
                 }

@@ -109,6 +109,33 @@ public sealed class MembershipTests
         Assert.All(acked, key => Assert.Contains(key, stored));
     }
 
+    /// <summary>Wall-clock time stopped at one second (timers and timestamps run as usual): member
+    /// ids of added members derive from the second of the add.</summary>
+    private sealed class FrozenWallClock : TimeProvider
+    {
+        private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+    }
+
+    [Fact]
+    public async Task A_removed_member_id_is_never_added_again()
+    {
+        await using var m = await TestMember.StartSingleAsync(o => o with { TimeProvider = new FrozenWallClock() });
+        var peer = $"http://127.0.0.19:{TestNet.FreePort("127.0.0.19")}";
+        var added = await m.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer }, IsLearner = true });
+        await m.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = added.Member.ID });
+        // The same URL in the same second gives the same id: refused as etcd refuses it (its
+        // ErrIDRemoved reaches clients as "member not found"), also after a restart.
+        var again = await Assert.ThrowsAsync<RpcException>(() => m.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer }, IsLearner = true }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, again.StatusCode);
+        Assert.Equal("etcdserver: member not found", again.Status.Detail);
+        await m.RestartAsync();
+        again = await Assert.ThrowsAsync<RpcException>(() => m.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer } }).ResponseAsync);
+        Assert.Equal("etcdserver: member not found", again.Status.Detail);
+        Assert.Single((await m.Cluster.MemberListAsync(new MemberListRequest())).Members);
+    }
+
     [Fact]
     public async Task Strict_reconfig_check_refuses_a_voter_that_would_lose_quorum()
     {

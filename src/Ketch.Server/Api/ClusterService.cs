@@ -38,6 +38,11 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         {
             throw EtcdErrors.MemberExists;
         }
+        if (member.Loop.Membership.IsRemoved(id))
+        {
+            // etcd's membership.ErrIDRemoved, which its gRPC layer reports as "member not found".
+            throw EtcdErrors.MemberNotFound;
+        }
         if (!request.IsLearner && member.Options.StrictReconfigCheck && !ReadyToAddVoter(members))
         {
             throw EtcdErrors.NotEnoughStarted;

@@ -13,8 +13,10 @@ namespace Ketch.Server.Member;
 internal sealed class Membership
 {
     private static readonly byte[] s_alarmsKey = "alarms"u8.ToArray();
+    private static readonly byte[] s_removedPrefix = "removed/"u8.ToArray();
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, MemberInfo> _members = [];
+    private readonly HashSet<ulong> _removed = [];
     private readonly HashSet<(ulong Member, AlarmType Alarm)> _alarms = [];
 
     public ulong ClusterId { get; set; }
@@ -44,6 +46,7 @@ internal sealed class Membership
         {
             _members.Clear();
             _alarms.Clear();
+            _removed.Clear();
             foreach (var (key, value) in kv.ReadBucket(BackendBucket.Members))
             {
                 if (key.AsSpan().SequenceEqual(s_alarmsKey))
@@ -52,6 +55,10 @@ internal sealed class Membership
                     {
                         _alarms.Add((BinaryPrimitives.ReadUInt64BigEndian(value.AsSpan(i)), (AlarmType)value[i + 8]));
                     }
+                }
+                else if (key.Length == s_removedPrefix.Length + 8 && key.AsSpan().StartsWith(s_removedPrefix))
+                {
+                    _removed.Add(BinaryPrimitives.ReadUInt64BigEndian(key.AsSpan(s_removedPrefix.Length)));
                 }
                 else if (key.Length == 8)
                 {
@@ -80,6 +87,22 @@ internal sealed class Membership
         {
             _members.Remove(id);
             kv.DeleteBucketValue(BackendBucket.Members, Key(id));
+            // Remembered for good, as etcd does: ids derive from peer URLs, token and the second
+            // of the add, so re-adding a URL at once would bring a removed id back.
+            _removed.Add(id);
+            var key = new byte[s_removedPrefix.Length + 8];
+            s_removedPrefix.CopyTo(key, 0);
+            BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(s_removedPrefix.Length), id);
+            kv.PutBucketValue(BackendBucket.Members, key, [1]);
+        }
+    }
+
+    /// <summary>Whether <paramref name="id"/> belonged to a member that was removed.</summary>
+    public bool IsRemoved(ulong id)
+    {
+        lock (_lock)
+        {
+            return _removed.Contains(id);
         }
     }
 
