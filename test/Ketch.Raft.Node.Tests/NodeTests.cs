@@ -14,6 +14,10 @@ public class NodeTests
         await using var cluster = new NodeCluster(3);
         await cluster.Nodes[1].CampaignAsync();
         await NodeCluster.WaitUntilAsync(() => IsLeader(cluster.Nodes[1]), Deadline, "member 1 to lead");
+        // A follower that has not yet heard from the new leader drops proposals (it has nowhere to
+        // forward them): wait until every member knows member 1 leads.
+        await NodeCluster.WaitUntilAsync(() => cluster.Nodes.Values.All(n => n.StatusAsync().GetAwaiter().GetResult().SoftState.Lead == 1),
+            Deadline, "every member to know member 1 leads");
 
         const int proposers = 8, perProposer = 150;
         var accepted = new System.Collections.Concurrent.ConcurrentBag<string>();
