@@ -71,7 +71,8 @@ public sealed partial class EtcdctlTests(CompatFixture fx) : IClassFixture<Compa
         await Same("get foo --prefix --sort-by=MODIFY --order=DESCEND");
         await Same("get foo --prefix --sort-by=VALUE --order=ASCEND");
         await Same("get foo --prefix --keys-only");
-        await Same("get foo --prefix --count-only -w json");
+        // etcdctl 3.4 has no --count-only; the JSON of a limited range carries count and more.
+        await Same("get foo --prefix --limit 1 -w json");
         await Same("get foo --print-value-only");
         await Same("get foo -w json");
         await Same("get foo --prefix -w fields");
