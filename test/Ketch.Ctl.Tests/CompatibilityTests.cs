@@ -259,16 +259,25 @@ public abstract class CompatibilityTests(CtlFixture f)
             Assert.True(DateTime.UtcNow < deadline, "ketchctl lock did not take the lock");
             await Task.Delay(20);
         }
-        // While ketchctl holds it, etcdctl's lock must wait: run it with a command that exits at once and a short timeout.
-        var busy = await f.EtcdctlAsync(["lock", "mylock", "--command-timeout=1s", "--", "true"]).WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(t => t.IsCompletedSuccessfully);
+        // While ketchctl holds it, etcdctl's lock must wait (etcdctl 3.4's lock waits however long
+        // --command-timeout is): it queues its own key behind ketchctl's and does not finish.
+        var waiter = f.EtcdctlAsync(["lock", "mylock", "--", "true"]);
+        while ((await client.Kv.GetAsync("mylock/", new Ketch.Client.GetOptions { Prefix = true })).Kvs.Count < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "etcdctl lock did not queue behind ketchctl's");
+            await Task.Delay(20);
+        }
+        Assert.False(waiter.IsCompleted, "etcdctl took a lock that ketchctl holds");
         cts.Cancel();
         var held = await run;
         Assert.True(held.ExitCode == 0, held.Stderr);
         Assert.Matches("^mylock/[0-9a-f]+\n$", held.Stdout);
+        // Released by ketchctl, the lock passes to etcdctl, which runs its command and releases it.
+        var next = await waiter.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(next.ExitCode == 0, next.Stderr);
         Assert.Empty((await client.Kv.GetAsync("mylock/", new Ketch.Client.GetOptions { Prefix = true })).Kvs);
         var withCommand = await f.KetchctlAsync(["lock", "mylock", "--", "sh", "-c", "test -n \"$ETCD_LOCK_KEY\""]);
         Assert.Equal(0, withCommand.ExitCode);
-        Assert.False(busy && false);
 
         using var e = new CancellationTokenSource();
         var elect = f.KetchctlAsync(["elect", "myelect", "p1"], interrupt: e.Token);
