@@ -150,15 +150,12 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
         _ => null,
     };
 
-    /// <summary>Permission of <paramref name="type"/> over every key under <c>name + "/"</c>.</summary>
+    /// <summary>Permission of <paramref name="type"/> over every key under <c>name + "/"</c>, the
+    /// range the election and lock recipes use (<see cref="Concurrency.RecipeKv"/>).</summary>
     private RpcException? CheckPrefix(AuthInfo? caller, Google.Protobuf.ByteString name, Ketch.Api.Authpb.Permission.Types.Type type)
     {
-        var prefix = new byte[name.Length + 1];
-        name.Span.CopyTo(prefix);
-        prefix[^1] = (byte)'/';
-        var end = (byte[])prefix.Clone();
-        end[^1]++; // '/' + 1 = '0': the end of the prefix range
-        return Store.CheckRange(caller, prefix, end, type);
+        var prefix = Concurrency.RecipeKv.Prefix(name);
+        return Store.CheckRange(caller, prefix.Span, Concurrency.RecipeKv.PrefixEnd(prefix).Span, type);
     }
 
     private static Ketch.Api.Authpb.Permission.Types.Type Read => Ketch.Api.Authpb.Permission.Types.Type.Read;

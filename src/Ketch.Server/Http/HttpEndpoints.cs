@@ -22,23 +22,24 @@ internal static class HttpEndpoints
 
     public static void Map(IEndpointRouteBuilder app, MemberContext member)
     {
+        var auth = new Auth.AuthInterceptor(member); // the gateway's permission checks, as for gRPC calls
         app.MapGet("/version", () => Results.Text(
             $"{{\"etcdserver\":\"{EtcdVersion.Server}\",\"etcdcluster\":\"{EtcdVersion.Cluster}\"}}", "application/json"));
         app.MapGet("/health", (Delegate)((HttpContext http) => HealthAsync(member, http)));
         app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop), "text/plain; version=0.0.4; charset=utf-8"));
-        MapGateway<RangeRequest, RangeResponse>(app, "/v3/kv/range", member, KvService.RangeAsync);
-        MapGateway<PutRequest, PutResponse>(app, "/v3/kv/put", member, KvService.PutAsync);
-        MapGateway<DeleteRangeRequest, DeleteRangeResponse>(app, "/v3/kv/deleterange", member, KvService.DeleteRangeAsync);
-        MapGateway<TxnRequest, TxnResponse>(app, "/v3/kv/txn", member, KvService.TxnAsync);
-        MapGateway<CompactionRequest, CompactionResponse>(app, "/v3/kv/compaction", member, KvService.CompactAsync);
-        MapGateway<LeaseGrantRequest, LeaseGrantResponse>(app, "/v3/lease/grant", member, LeaseService.GrantAsync);
-        MapGateway<LeaseRevokeRequest, LeaseRevokeResponse>(app, "/v3/lease/revoke", member, LeaseService.RevokeAsync);
-        MapGateway<LeaseRevokeRequest, LeaseRevokeResponse>(app, "/v3/kv/lease/revoke", member, LeaseService.RevokeAsync);
-        MapGateway<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(app, "/v3/lease/timetolive", member, LeaseService.TimeToLiveAsync);
-        MapGateway<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(app, "/v3/kv/lease/timetolive", member, LeaseService.TimeToLiveAsync);
-        MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/lease/leases", member, LeaseService.LeasesAsync);
-        MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/kv/lease/leases", member, LeaseService.LeasesAsync);
-        MapGateway<MemberListRequest, MemberListResponse>(app, "/v3/cluster/member/list", member, (m, _, _) =>
+        MapGateway<RangeRequest, RangeResponse>(app, "/v3/kv/range", member, auth, KvService.RangeAsync);
+        MapGateway<PutRequest, PutResponse>(app, "/v3/kv/put", member, auth, KvService.PutAsync);
+        MapGateway<DeleteRangeRequest, DeleteRangeResponse>(app, "/v3/kv/deleterange", member, auth, KvService.DeleteRangeAsync);
+        MapGateway<TxnRequest, TxnResponse>(app, "/v3/kv/txn", member, auth, KvService.TxnAsync);
+        MapGateway<CompactionRequest, CompactionResponse>(app, "/v3/kv/compaction", member, auth, KvService.CompactAsync);
+        MapGateway<LeaseGrantRequest, LeaseGrantResponse>(app, "/v3/lease/grant", member, auth, LeaseService.GrantAsync);
+        MapGateway<LeaseRevokeRequest, LeaseRevokeResponse>(app, "/v3/lease/revoke", member, auth, LeaseService.RevokeAsync);
+        MapGateway<LeaseRevokeRequest, LeaseRevokeResponse>(app, "/v3/kv/lease/revoke", member, auth, LeaseService.RevokeAsync);
+        MapGateway<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(app, "/v3/lease/timetolive", member, auth, LeaseService.TimeToLiveAsync);
+        MapGateway<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(app, "/v3/kv/lease/timetolive", member, auth, LeaseService.TimeToLiveAsync);
+        MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/lease/leases", member, auth, LeaseService.LeasesAsync);
+        MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/kv/lease/leases", member, auth, LeaseService.LeasesAsync);
+        MapGateway<MemberListRequest, MemberListResponse>(app, "/v3/cluster/member/list", member, auth, (m, _, _) =>
         {
             var list = m.Loop.MemberList();
             list.Header = m.Header();
@@ -77,7 +78,7 @@ internal static class HttpEndpoints
         return Results.Text(body, "application/json", Encoding.UTF8, reason is null ? 200 : 503);
     }
 
-    private static void MapGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, MemberContext member, Func<MemberContext, TReq, CancellationToken, Task<TResp>> handler)
+    private static void MapGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, MemberContext member, Auth.AuthInterceptor auth, Func<MemberContext, TReq, CancellationToken, Task<TResp>> handler)
         where TReq : IMessage<TReq>, new()
         where TResp : IMessage<TResp>
     {
@@ -98,7 +99,7 @@ internal static class HttpEndpoints
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
             }
-            if (new Auth.AuthInterceptor(member).CheckGateway(path, request, http.Request.Headers.Authorization.ToString()) is { } denied)
+            if (auth.CheckGateway(path, request, http.Request.Headers.Authorization.ToString()) is { } denied)
             {
                 return Error(denied.StatusCode, denied.Status.Detail);
             }
