@@ -36,7 +36,7 @@ public sealed partial class KvStore
                 _compactRev = revision;
                 keep = _index.Compact(revision);
                 WriteMetaLong(s_scheduledCompactKey, revision);
-                _backend.Commit(); // every revision below `revision` is now in RocksDB, where the scan looks
+                CommitBatch(); // every revision below `revision` is now in RocksDB, where the scan looks
             }
 
             DeleteCompacted(revision, keep);
@@ -68,12 +68,12 @@ public sealed partial class KvStore
                 if (chunk.Count == CompactionChunk)
                 {
                     cursor = chunk[^1] with { Sub = chunk[^1].Sub + 1 };
-                    _backend.Commit();
+                    CommitBatch();
                     continue;
                 }
 
                 WriteMetaLong(s_finishedCompactKey, revision);
-                _backend.Commit();
+                CommitBatch();
                 return;
             }
         }

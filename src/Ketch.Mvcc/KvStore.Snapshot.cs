@@ -20,12 +20,15 @@ public sealed partial class KvStore
     public void Snapshot(Stream output)
     {
         RocksDbSharp.Snapshot snapshot;
-        lock (_lock)
+        lock (_applyLock)
         {
-            ThrowIfClosed();
-            _backend.Commit();
-            snapshot = _backend.TakeSnapshot();
-            _activeSnapshots++;
+            lock (_lock)
+            {
+                ThrowIfClosed();
+                CommitBatch();
+                snapshot = _backend.TakeSnapshot();
+                _activeSnapshots++;
+            }
         }
 
         try

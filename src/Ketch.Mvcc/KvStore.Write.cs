@@ -86,7 +86,7 @@ public sealed partial class KvStore
             _changes.Clear();
             if (_backend.PendingOps >= _options.BatchLimit)
             {
-                _backend.Commit();
+                CommitFull();
             }
         }
 

@@ -19,6 +19,11 @@ public sealed partial class KvStore : IDisposable
     private static readonly byte[] s_finishedCompactKey = "finished_compact_rev"u8.ToArray();
 
     private readonly Lock _lock = new();
+
+    // Taken before _lock, never after it: held across one Raft entry's apply (BeginApply).
+    private readonly Lock _applyLock = new();
+    private bool _consistentIndexDirty;
+    private bool _commitWanted;
     private readonly KvStoreOptions _options;
     private readonly RocksBackend _backend;
     private readonly TreeIndex _index = new();
@@ -85,21 +90,93 @@ public sealed partial class KvStore : IDisposable
     public long DbSizeInUseBytes => _backend.SizeInUseBytes;
 
     /// <summary>
-    /// Records the Raft entry just applied. It is written in the same batch as that entry's data, so
-    /// after a crash the store comes back at a consistent index and replaying from there is idempotent.
+    /// Records the Raft entry just applied. It is written in the batch that carries that entry's
+    /// data (once per batch, at commit, not once per entry), so after a crash the store comes back
+    /// at a consistent index and replaying from there is idempotent.
     /// </summary>
     public void SetConsistentIndex(ulong index, ulong term)
     {
         lock (_lock)
         {
             ThrowIfClosed();
-            var v = new byte[16];
-            BinaryPrimitives.WriteUInt64BigEndian(v, index);
-            BinaryPrimitives.WriteUInt64BigEndian(v.AsSpan(8), term);
-            _backend.PutBucket(BackendBucket.Meta, s_consistentIndexKey, v);
             ConsistentIndex = index;
             ConsistentTerm = term;
+            _consistentIndexDirty = true;
         }
+    }
+
+    /// <summary>
+    /// Brackets the apply of one Raft entry (all its writes, then <see cref="SetConsistentIndex"/>):
+    /// until the scope is disposed no batch commit from another thread (the batch timer, a snapshot)
+    /// lands between the entry's writes, and a commit its own writes call for waits for the end. A
+    /// batch written in the middle of an entry would hold part of its effects under the previous
+    /// index, and a restart would apply the entry a second time (a second revision for one put).
+    /// etcd holds its backend's batch lock across an entry's apply for the same reason.
+    /// </summary>
+    public ApplyScope BeginApply()
+    {
+        _applyLock.Enter();
+        return new ApplyScope(this);
+    }
+
+    private void EndApply()
+    {
+        try
+        {
+            if (_commitWanted)
+            {
+                lock (_lock)
+                {
+                    _commitWanted = false;
+                    if (!_closed)
+                    {
+                        CommitBatch();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _applyLock.Exit();
+        }
+    }
+
+    /// <summary>The apply of one entry; dispose it when the entry is applied (see <see cref="BeginApply"/>).</summary>
+    public readonly struct ApplyScope : IDisposable
+    {
+        private readonly KvStore _store;
+
+        internal ApplyScope(KvStore store) => _store = store;
+
+        /// <summary>Ends the entry's apply; a commit its writes asked for happens now.</summary>
+        public void Dispose() => _store?.EndApply();
+    }
+
+    /// <summary>Writes the pending batch, with the consistent index when it moved. Caller holds
+    /// <see cref="_lock"/>.</summary>
+    private void CommitBatch()
+    {
+        if (_consistentIndexDirty)
+        {
+            var v = new byte[16];
+            BinaryPrimitives.WriteUInt64BigEndian(v, ConsistentIndex);
+            BinaryPrimitives.WriteUInt64BigEndian(v.AsSpan(8), ConsistentTerm);
+            _backend.PutBucket(BackendBucket.Meta, s_consistentIndexKey, v);
+            _consistentIndexDirty = false;
+        }
+        _backend.Commit();
+    }
+
+    /// <summary>A commit that the write path asks for once the batch is big: inside an entry's
+    /// apply it waits for the entry's end.</summary>
+    private void CommitFull()
+    {
+        if (_applyLock.IsHeldByCurrentThread)
+        {
+            _commitWanted = true;
+            return;
+        }
+        CommitBatch();
     }
 
     /// <summary>Writes a bucket entry (leases, members, auth) in the pending batch, with the data.</summary>
@@ -149,10 +226,13 @@ public sealed partial class KvStore : IDisposable
     /// <summary>Writes the pending batch now (normally done by count and by timer).</summary>
     public void Commit()
     {
-        lock (_lock)
+        lock (_applyLock)
         {
-            ThrowIfClosed();
-            _backend.Commit();
+            lock (_lock)
+            {
+                ThrowIfClosed();
+                CommitBatch();
+            }
         }
     }
 
@@ -193,6 +273,7 @@ public sealed partial class KvStore : IDisposable
         {
             if (commit)
             {
+                CommitBatch();
                 _backend.Dispose();
             }
             else
@@ -204,11 +285,14 @@ public sealed partial class KvStore : IDisposable
 
     private void CommitPending()
     {
-        lock (_lock)
+        lock (_applyLock)
         {
-            if (!_closed)
+            lock (_lock)
             {
-                _backend.Commit();
+                if (!_closed)
+                {
+                    CommitBatch();
+                }
             }
         }
     }

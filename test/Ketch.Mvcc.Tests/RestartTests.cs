@@ -114,6 +114,71 @@ public sealed class RestartTests : IDisposable
         recovered.Dispose();
     }
 
+    /// <summary>Applies entry <paramref name="index"/> as the server does: two writes and the index
+    /// in one apply scope.</summary>
+    private static void ApplyScoped(KvStore s, ulong index, bool crashBeforeIndex = false)
+    {
+        using (s.BeginApply())
+        {
+            s.Put(new PutRequest { Key = B($"a{index % 5}"), Value = B($"v{index}") });
+            s.Put(new PutRequest { Key = B($"b{index % 3}"), Value = B($"w{index}") });
+            if (crashBeforeIndex)
+            {
+                s.Crash();
+                return;
+            }
+            s.SetConsistentIndex(index, 1);
+        }
+    }
+
+    [Fact]
+    public void A_commit_never_splits_an_entry_from_its_consistent_index()
+    {
+        // A batch limit of 1 asks for a commit after every write; inside an entry it must wait for
+        // the entry's end, or a crash leaves the entry's first write under the previous index and
+        // replaying the entry writes it a second time (a revision the other members never made).
+        var s = KvStore.Open(Options(_dir.Sub("crashing"), batchLimit: 1));
+        for (ulong i = 1; i <= 9; i++)
+        {
+            ApplyScoped(s, i);
+        }
+        ApplyScoped(s, 10, crashBeforeIndex: true);
+
+        var recovered = KvStore.Open(Options(_dir.Sub("crashing"), batchLimit: 1));
+        Assert.Equal(9UL, recovered.ConsistentIndex);
+        for (var i = recovered.ConsistentIndex + 1; i <= 20; i++)
+        {
+            ApplyScoped(recovered, i);
+        }
+
+        using var uncrashed = KvStore.Open(Options(_dir.Sub("uncrashed"), batchLimit: 1));
+        for (ulong i = 1; i <= 20; i++)
+        {
+            ApplyScoped(uncrashed, i);
+        }
+
+        Assert.Equal(uncrashed.CurrentRevision, recovered.CurrentRevision);
+        Assert.Equal(History(uncrashed), History(recovered));
+        recovered.Dispose();
+    }
+
+    [Fact]
+    public void The_consistent_index_is_written_with_the_batch_that_ends_the_entry()
+    {
+        using (var s = KvStore.Open(Options(_dir.Path, batchLimit: 1_000)))
+        {
+            ApplyScoped(s, 1);
+            ApplyScoped(s, 2);
+            s.Commit();
+            ApplyScoped(s, 3);
+            s.Crash(); // entry 3 was only pending
+        }
+
+        using var reopened = KvStore.Open(Options(_dir.Path, batchLimit: 1_000));
+        Assert.Equal(2UL, reopened.ConsistentIndex);
+        Assert.Equal(5L, reopened.CurrentRevision); // 1 + two puts for each of entries 1 and 2
+    }
+
     [Fact]
     public void Snapshot_restores_an_identical_store()
     {
