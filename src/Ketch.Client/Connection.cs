@@ -30,11 +30,22 @@ internal sealed class Connection : IDisposable
         {
             throw new ArgumentException("at least one endpoint is required", nameof(options));
         }
-        Endpoints = [.. options.Endpoints.Select(Endpoint.Normalize)];
+        // As etcd's client: with TLS settings, "host:port" means TLS; "http://" stays plaintext.
+        Endpoints = [.. options.Endpoints.Select(e => options.Tls is not null && !e.Contains("://", StringComparison.Ordinal)
+            ? Endpoint.Normalize("https://" + e.Trim())
+            : Endpoint.Normalize(e))];
+        var ssl = options.Tls?.Load();
         _channels = [.. Endpoints.Select(uri => GrpcChannel.ForAddress(uri, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
             {
+                // A copy per handler: the handler fills in the target host.
+                SslOptions = ssl is null ? new() : new()
+                {
+                    ClientCertificateContext = ssl.ClientCertificateContext,
+                    CertificateRevocationCheckMode = ssl.CertificateRevocationCheckMode,
+                    RemoteCertificateValidationCallback = ssl.RemoteCertificateValidationCallback,
+                },
                 ConnectTimeout = options.DialTimeout,
                 EnableMultipleHttp2Connections = true,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
@@ -149,7 +160,8 @@ internal sealed class Connection : IDisposable
         }
         for (var e = ex.Status.DebugException; e is not null; e = e.InnerException)
         {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError }
+                || e is System.Security.Authentication.AuthenticationException)
             {
                 return true;
             }

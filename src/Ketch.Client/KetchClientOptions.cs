@@ -32,6 +32,10 @@ public sealed class KetchClientOptions
     /// <summary>Password of <see cref="Username"/>.</summary>
     public string? Password { get; init; }
 
+    /// <summary>TLS settings for <c>https://</c> endpoints; when set, endpoints without a scheme use
+    /// TLS too. <c>null</c>: <c>https://</c> endpoints are verified against the system's CAs.</summary>
+    public KetchTlsOptions? Tls { get; init; }
+
     /// <summary>Clock used for keep-alive periods and back-off; tests may inject a fake one.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

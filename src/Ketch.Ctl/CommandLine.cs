@@ -3,8 +3,25 @@ using System.Globalization;
 namespace Ketch.Ctl;
 
 /// <summary>A flag as cobra/pflag knows it: <c>--name value</c>, <c>--name=value</c>, <c>-s value</c>; booleans take no value
-/// unless written <c>--name=false</c>.</summary>
-internal sealed record Flag(string Name, bool IsBool = false, string? Short = null, string Default = "");
+/// unless written <c>--name=false</c>. <paramref name="Usage"/> and <paramref name="Kind"/> are what help shows
+/// (<see cref="Help"/>); <paramref name="Kind"/> also makes the parser check numbers and durations as pflag does.</summary>
+internal sealed record Flag(string Name, bool IsBool = false, string? Short = null, string Default = "", string Usage = "", FlagKind Kind = FlagKind.String);
+
+/// <summary>pflag's value types that etcdctl's flags use (booleans are <see cref="Flag.IsBool"/>).</summary>
+internal enum FlagKind
+{
+    /// <summary>A string; help shows its default quoted.</summary>
+    String,
+
+    /// <summary>An integer (Go's int/int64): checked when parsed.</summary>
+    Int,
+
+    /// <summary>A Go duration (<c>5s</c>, <c>1m30s</c>): checked when parsed.</summary>
+    Duration,
+
+    /// <summary>A string slice (<c>--endpoints</c>): repeats append; help shows <c>[a,b]</c>.</summary>
+    StringSlice,
+}
 
 /// <summary>The parsed command line: flag values and positional arguments.</summary>
 internal sealed class ParsedArgs
@@ -93,10 +110,24 @@ internal sealed class ParsedArgs
             {
                 throw new CtlException(ExitCode.Error, $"flag needs an argument: --{spec.Name}");
             }
+            Check(spec, value);
             // pflag's string slices (--endpoints) append when repeated.
             p._values[spec.Name] = spec.Name == "endpoints" && p._values.TryGetValue(spec.Name, out var prior) ? prior + "," + value : value;
         }
         return p;
+    }
+
+    /// <summary>pflag rejects a bad number or duration while parsing, before the command runs.</summary>
+    private static void Check(Flag spec, string value)
+    {
+        if (spec.Kind == FlagKind.Int && !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+        {
+            throw new CtlException(ExitCode.Error, $"invalid argument \"{value}\" for \"--{spec.Name}\" flag: strconv.ParseInt: parsing \"{value}\": invalid syntax");
+        }
+        if (spec.Kind == FlagKind.Duration && !GoFormat.TryParseDuration(value, out _))
+        {
+            throw new CtlException(ExitCode.Error, $"invalid argument \"{value}\" for \"--{spec.Name}\" flag: time: invalid duration \"{value}\"");
+        }
     }
 
     /// <summary>Fills unset flags from <c>ETCDCTL_NAME</c> or <c>KETCHCTL_NAME</c> (the latter wins).</summary>

@@ -8,19 +8,24 @@ internal sealed class CtlContext
 {
     public static readonly Flag[] GlobalFlags =
     [
-        new("endpoints", Default: "127.0.0.1:2379"),
-        new("dial-timeout", Default: "2s"),
-        new("command-timeout", Default: "5s"),
-        new("keepalive-time", Default: "2s"),
-        new("keepalive-timeout", Default: "6s"),
-        new("write-out", Short: "w", Default: "simple"),
-        new("hex", IsBool: true, Default: "false"),
-        new("debug", IsBool: true, Default: "false"),
-        new("user"), new("password"), new("cacert"), new("cert"), new("key"),
-        new("insecure-transport", IsBool: true, Default: "true"),
-        new("insecure-skip-tls-verify", IsBool: true, Default: "false"),
-        new("insecure-discovery", IsBool: true, Default: "true"),
-        new("discovery-srv", Short: "d"), new("discovery-srv-name"),
+        new("endpoints", Default: "127.0.0.1:2379", Usage: "the gRPC endpoints to connect to", Kind: FlagKind.StringSlice),
+        new("dial-timeout", Default: "2s", Usage: "how long to wait for a connection", Kind: FlagKind.Duration),
+        new("command-timeout", Default: "5s", Usage: "how long a short command may take, dialing aside", Kind: FlagKind.Duration),
+        new("keepalive-time", Default: "2s", Usage: "the interval of the client's keepalive pings", Kind: FlagKind.Duration),
+        new("keepalive-timeout", Default: "6s", Usage: "how long the client waits for a keepalive ping's answer", Kind: FlagKind.Duration),
+        new("write-out", Short: "w", Default: "simple", Usage: "the output format: fields, json, protobuf, simple or table"),
+        new("hex", IsBool: true, Default: "false", Usage: "print keys and values as hexadecimal strings"),
+        new("debug", IsBool: true, Default: "false", Usage: "log the client's debug messages"),
+        new("user", Usage: "username[:password] to authenticate as (the password is asked for when missing)"),
+        new("password", Usage: "the password to authenticate with (then --user holds the user name only)"),
+        new("cacert", Usage: "the CA bundle to verify TLS servers with"),
+        new("cert", Usage: "the TLS certificate file that identifies the client"),
+        new("key", Usage: "the TLS key file of the client's certificate"),
+        new("insecure-transport", IsBool: true, Default: "true", Usage: "connect without TLS"),
+        new("insecure-skip-tls-verify", IsBool: true, Default: "false", Usage: "skip verifying the server's certificate (for tests only)"),
+        new("insecure-discovery", IsBool: true, Default: "true", Usage: "trust SRV records found without TLS"),
+        new("discovery-srv", Short: "d", Usage: "the domain whose SRV records name the cluster's endpoints"),
+        new("discovery-srv-name", Usage: "the service name of the SRV records to look up"),
         new("help", IsBool: true, Short: "h", Default: "false"),
     ];
 
@@ -29,6 +34,9 @@ internal sealed class CtlContext
     public required TextWriter Err { get; init; }
 
     public required TextReader In { get; init; }
+
+    /// <summary>Whether <see cref="In"/> is the console's terminal: passwords are then read from it with echo off.</summary>
+    public bool InIsTerminal { get; init; }
 
     public required ParsedArgs Args { get; init; }
 
@@ -64,9 +72,40 @@ internal sealed class CtlContext
     public Printer Printer(bool valueOnly = false, TextWriter? output = null) =>
         Printers.Printer.Create(WriteOut, Args.Bool("hex"), valueOnly, output ?? Out);
 
-    public KetchClient Client(IReadOnlyList<string>? endpoints = null) => new(new KetchClientOptions
+    public KetchClient Client(IReadOnlyList<string>? endpoints = null)
     {
-        Endpoints = endpoints ?? Endpoints,
+        var tls = Tls(out var secure);
+        // etcdctl: "host:port" is dialed with TLS once --cacert, --cert, --key or
+        // --insecure-transport=false ask for it; "http://" and "https://" endpoints say it themselves.
+        var urls = (endpoints ?? Endpoints).Select(e => e.Contains("://", StringComparison.Ordinal) ? e : (secure ? "https://" : "http://") + e).ToList();
+        try
+        {
+            return Client(urls, tls);
+        }
+        catch (ArgumentException e)
+        {
+            throw BadArgs(e.Message);
+        }
+    }
+
+    /// <summary>The TLS settings of the global flags; <paramref name="secure"/>: endpoints without a
+    /// scheme use TLS (as etcdctl, <c>--insecure-skip-tls-verify</c> alone does not ask for it, but
+    /// unlike etcdctl 3.4 it is honoured on <c>https://</c> endpoints).</summary>
+    private KetchTlsOptions? Tls(out bool secure)
+    {
+        string? File(string flag) => Args.Get(flag) is { Length: > 0 } f ? f : null;
+        var (cacert, cert, key) = (File("cacert"), File("cert"), File("key"));
+        var skip = Args.Bool("insecure-skip-tls-verify");
+        secure = cacert is not null || cert is not null || key is not null || !Args.Bool("insecure-transport");
+        return secure || skip
+            ? new KetchTlsOptions { TrustedCaFile = cacert, CertFile = cert, KeyFile = key, InsecureSkipVerify = skip }
+            : null;
+    }
+
+    private KetchClient Client(IReadOnlyList<string> endpoints, KetchTlsOptions? tls) => new(new KetchClientOptions
+    {
+        Endpoints = endpoints,
+        Tls = tls,
         Username = Credentials?.User,
         Password = Credentials?.Password,
         DialTimeout = Args.Duration("dial-timeout"),

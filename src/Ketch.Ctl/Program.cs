@@ -29,6 +29,6 @@ public static class Program
         await using var stdout = new StreamWriter(Console.OpenStandardOutput(), utf8) { AutoFlush = true };
         await using var stderr = new StreamWriter(Console.OpenStandardError(), utf8) { AutoFlush = true };
         using var stdin = new StreamReader(Console.OpenStandardInput(), utf8);
-        return await Runner.RunAsync(args, stdout, stderr, stdin, env, interrupt.Token).ConfigureAwait(false);
+        return await Runner.RunAsync(args, stdout, stderr, stdin, env, interrupt.Token, stdinIsTerminal: !Console.IsInputRedirected).ConfigureAwait(false);
     }
 }

@@ -12,21 +12,52 @@ internal static class Runner
         .. LeaseCommand.All, .. MemberCommand.All, .. EndpointCommand.All, .. AlarmCommand.All,
         .. AuthCommand.All, .. UserCommand.All, .. RoleCommand.All,
         new DefragCommand(), .. SnapshotCommand.All, .. CheckCommand.All, new MoveLeaderCommand(), new LockCommand(), new ElectCommand(), new VersionCommand(),
-        .. CompletionCommand.All,
+        .. CompletionCommand.All, new HelpCommand(),
     ];
 
+    /// <summary>The words that group commands (help lists them; alone they print their help).</summary>
+    public static readonly CommandGroup[] Groups =
+    [
+        LeaseCommand.Group, MemberCommand.Group, EndpointCommand.Group, AlarmCommand.Group, AuthCommand.Group, UserCommand.Group,
+        RoleCommand.Group, SnapshotCommand.Group, CheckCommand.Group, CompletionCommand.Group,
+    ];
+
+    // stdinIsTerminal: stdin is the console's terminal, so passwords are read from it with echo off.
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin,
-        IReadOnlyDictionary<string, string> env, CancellationToken interrupt)
+        IReadOnlyDictionary<string, string> env, CancellationToken interrupt, bool stdinIsTerminal = false)
     {
         try
         {
-            var command = Find(args);
-            var flags = CtlContext.GlobalFlags.Concat(command.Flags).ToList();
-            var parsed = ParsedArgs.Parse(args, flags);
+            (Command? Command, CommandGroup? Group) found;
+            try
+            {
+                found = Find(args);
+            }
+            catch (CtlException ex)
+            {
+                // cobra reports it with a hint; etcdctl then reports it again.
+                await stderr.WriteAsync($"Error: {ex.Message}\nRun '{Help.Binary} --help' for usage.\n").ConfigureAwait(false);
+                throw;
+            }
+            var (command, group) = found;
+            if (command is null)
+            {
+                // The root or a group: no command to run, only help to print (exit 0), once the flags parse.
+                var page = group is null ? Help.Root() : Help.ForGroup(group);
+                await ParseAsync(args, CtlContext.GlobalFlags.Concat(group?.Persistent ?? []), page, stdout, stderr).ConfigureAwait(false);
+                await stdout.WriteAsync(page).ConfigureAwait(false);
+                return ExitCode.Success;
+            }
+            var parsed = await ParseAsync(args, CtlContext.GlobalFlags.Concat(command.Flags), null, stdout, stderr, command).ConfigureAwait(false);
+            if (parsed.Bool("help"))
+            {
+                await stdout.WriteAsync(Help.For(command)).ConfigureAwait(false);
+                return ExitCode.Success;
+            }
             parsed.FromEnvironment(env, CtlContext.GlobalFlags);
             // Drop the command's own words from the positional arguments.
             parsed.Positional.RemoveRange(0, command.Name.Split(' ').Length);
-            var ctx = new CtlContext { Out = stdout, Err = stderr, In = stdin, Args = parsed, Interrupt = interrupt, Env = env };
+            var ctx = new CtlContext { Out = stdout, Err = stderr, In = stdin, InIsTerminal = stdinIsTerminal, Args = parsed, Interrupt = interrupt, Env = env };
             return await command.RunAsync(ctx, parsed).ConfigureAwait(false);
         }
         catch (CtlException ex)
@@ -40,7 +71,7 @@ internal static class Runner
             await stderr.WriteAsync($"Error: {ex.Status.Detail}\n").ConfigureAwait(false);
             return ExitCode.BadConnection;
         }
-                catch (RpcException ex)
+        catch (RpcException ex)
         {
             await stderr.WriteAsync($"Error: {Describe(ex)}\n").ConfigureAwait(false);
             return ExitCode.Error;
@@ -67,11 +98,36 @@ internal static class Runner
         StatusCode.Cancelled => "context canceled",
         // grpc-go keeps retrying a refused connection until the deadline passes.
         StatusCode.Unavailable when Ketch.Client.Connection.NeverSent(ex) => "context deadline exceeded",
-        _ => ex.Status.Detail,
+        // clientv3 turns the server's own errors (all "etcdserver: ...") into their text; any other status keeps
+        // grpc-go's form, e.g. hashkv's "rpc error: code = Unknown desc = auth: user name is empty".
+        _ when ex.Status.Detail.StartsWith("etcdserver: ", StringComparison.Ordinal) => ex.Status.Detail,
+        _ => $"rpc error: code = {GoCodeName(ex.StatusCode)} desc = {ex.Status.Detail}",
     };
 
-    /// <summary>Finds the command from the first positional words, skipping global flags and their values.</summary>
-    private static Command Find(string[] args)
+    /// <summary>grpc-go's name of a status code (<c>codes.Code.String()</c>): ours but for one spelling.</summary>
+    private static string GoCodeName(StatusCode code) => code == StatusCode.Cancelled ? "Canceled" : code.ToString();
+
+    /// <summary>Parses the command line; a bad flag prints the help page first and the error twice, as cobra's
+    /// error path and then etcdctl's do (cobra's usage goes to stdout, its empty usage string to stderr).</summary>
+    private static async Task<ParsedArgs> ParseAsync(string[] args, IEnumerable<Flag> flags, string? page, TextWriter stdout, TextWriter stderr,
+        Command? command = null)
+    {
+        try
+        {
+            return ParsedArgs.Parse(args, [.. flags]);
+        }
+        catch (CtlException ex)
+        {
+            await stdout.WriteAsync(page ?? Help.For(command!)).ConfigureAwait(false);
+            await stderr.WriteAsync($"Error: {ex.Message}\n\n").ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Finds the command from the first positional words, skipping global flags and their values: null and
+    /// null without words (the root's help), null and a group for a group word that is not followed by one of its
+    /// commands (the group's help).</summary>
+    private static (Command? Command, CommandGroup? Group) Find(string[] args)
     {
         var words = new List<string>();
         for (var i = 0; i < args.Length && words.Count < 2; i++)
@@ -100,18 +156,17 @@ internal static class Runner
         }
         if (words.Count == 0)
         {
-            throw new CtlException(ExitCode.BadArgs, "a command is required; run 'ketchctl --help'");
+            return (null, null);
         }
         var two = words.Count > 1 ? words[0] + " " + words[1] : null;
         var cmd = Commands.FirstOrDefault(c => c.Name == two) ?? Commands.FirstOrDefault(c => c.Name == words[0]);
-        if (cmd is null)
+        if (cmd is not null)
         {
-            if (Commands.Any(c => c.Name.StartsWith(words[0] + " ", StringComparison.Ordinal)))
-            {
-                throw new CtlException(ExitCode.Error, $"unknown command \"{(words.Count > 1 ? words[1] : "")}\" for \"etcdctl {words[0]}\"");
-            }
-            throw new CtlException(ExitCode.Error, $"unknown command \"{words[0]}\" for \"etcdctl\"");
+            return (cmd, null);
         }
-        return cmd;
+        var group = Groups.FirstOrDefault(g => g.Name == words[0]);
+        return group is not null
+            ? (null, group)
+            : throw new CtlException(ExitCode.Error, $"unknown command \"{words[0]}\" for \"{Help.Binary}\"");
     }
 }

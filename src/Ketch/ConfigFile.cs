@@ -3,7 +3,10 @@ using YamlDotNet.RepresentationModel;
 namespace Ketch;
 
 /// <summary>etcd's YAML configuration file: top-level keys named as the flags
-/// (<c>name: infra1</c>, <c>listen-client-urls: http://...</c>, <c>heartbeat-interval: 100</c>).</summary>
+/// (<c>name: infra1</c>, <c>listen-client-urls: http://...</c>, <c>heartbeat-interval: 100</c>), and
+/// its TLS sections <c>client-transport-security</c> and <c>peer-transport-security</c> whose keys
+/// (<c>cert-file</c>, <c>key-file</c>, <c>client-cert-auth</c>, <c>trusted-ca-file</c>,
+/// <c>auto-tls</c>) become the flags of the same name, with <c>peer-</c> for the peer section.</summary>
 internal static class ConfigFile
 {
     public static Dictionary<string, string> Load(string path)
@@ -46,10 +49,27 @@ internal static class ConfigFile
                 case YamlSequenceNode seq:
                     result[key] = string.Join(",", seq.Children.OfType<YamlScalarNode>().Select(c => c.Value));
                     break;
+                case YamlMappingNode section when key is "client-transport-security" or "peer-transport-security":
+                    LoadTransportSecurity(section, key == "peer-transport-security" ? "peer-" : "", result);
+                    break;
                 default:
-                    break; // nested sections (TLS settings, ...) are not flags
+                    break; // other nested sections are not flags
             }
         }
         return result;
+    }
+
+    private static readonly string[] s_transportSecurityKeys = ["cert-file", "key-file", "client-cert-auth", "trusted-ca-file", "auto-tls"];
+
+    private static void LoadTransportSecurity(YamlMappingNode section, string prefix, Dictionary<string, string> result)
+    {
+        foreach (var (keyNode, valueNode) in section.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            if (s_transportSecurityKeys.Contains(key) && valueNode is YamlScalarNode { Value: { Length: > 0 } text } && text != "~" && text != "null")
+            {
+                result[prefix + key] = text;
+            }
+        }
     }
 }

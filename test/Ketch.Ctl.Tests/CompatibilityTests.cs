@@ -310,7 +310,7 @@ public abstract class CompatibilityTests(CtlFixture f)
         Assert.StartsWith("\"ClusterID\" : ", k.Stdout, StringComparison.Ordinal);
         var u1 = await f.EtcdctlAsync(["nosuchcommand"]);
         var u2 = await f.KetchctlAsync(["nosuchcommand"]);
-        Assert.Equal(u1.Errors.Split('\n')[0], u2.Errors.Split('\n')[0]);
+        Assert.Equal(u1.Errors.Split('\n')[0].Replace("etcdctl", "ketchctl", StringComparison.Ordinal), u2.Errors.Split('\n')[0]);
         Assert.Equal(u1.ExitCode, u2.ExitCode);
         await f.SameAsync(["get", "env/k", "--command-timeout=abc"]);
         var dead = $"127.0.0.1:{Ketch.Testing.Tools.FreePort()}";

@@ -84,7 +84,7 @@ public partial class CtlFixture : IAsyncLifetime
         var b = await KetchctlAsync(args, stdin);
         if (a.Stdout.StartsWith("NAME:\n", StringComparison.Ordinal))
         {
-            // A usage error: cobra prints the help text (ketchctl does not) and the error twice; compare the error.
+            // A usage error: the help page (prose differs; HelpTests compares its layout) and the error twice; compare the error.
             Assert.Equal(a.Errors.Split('\n')[0], b.Errors.Split('\n')[0]);
             Assert.Equal(a.ExitCode, b.ExitCode);
             return (a, b);

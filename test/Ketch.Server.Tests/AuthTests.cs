@@ -11,12 +11,12 @@ public sealed class AuthTests
 {
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
 
-    private static Metadata Token(string token) => new() { { "token", token } };
+    internal static Metadata Token(string token) => new() { { "token", token } };
 
     private static AuthClient Auth(TestMember m) => new(m.Channel);
 
     /// <summary>root (root role), alice with readwrite on prefix "a/" and read on "r"; auth enabled.</summary>
-    private static async Task SetUpAsync(TestMember m)
+    internal static async Task SetUpAsync(TestMember m)
     {
         var auth = Auth(m);
         await auth.UserAddAsync(new AuthUserAddRequest { Name = "root", Password = "rootpw" });
@@ -37,10 +37,10 @@ public sealed class AuthTests
         await auth.AuthEnableAsync(new AuthEnableRequest());
     }
 
-    private static async Task<string> LoginAsync(TestMember m, string user, string password) =>
+    internal static async Task<string> LoginAsync(TestMember m, string user, string password) =>
         (await Auth(m).AuthenticateAsync(new AuthenticateRequest { Name = user, Password = password })).Token;
 
-    private static async Task<RpcException> FailsAsync(Func<Task> call, StatusCode code, string detail)
+    internal static async Task<RpcException> FailsAsync(Func<Task> call, StatusCode code, string detail)
     {
         var e = await Assert.ThrowsAsync<RpcException>(call);
         Assert.Equal(code, e.StatusCode);

@@ -19,7 +19,8 @@ internal sealed class EtcdProcess : IAsyncDisposable
 
     public string Endpoint { get; }
 
-    public static async Task<EtcdProcess> StartAsync()
+    /// <param name="extraArgs">More flags (e.g. <c>--auth-token</c>).</param>
+    public static async Task<EtcdProcess> StartAsync(params string[] extraArgs)
     {
         Assert.True(File.Exists(Path), $"{Path} is missing: install Debian's etcd-server (.ci/run does: apt-get install -y etcd-client etcd-server)");
         var dir = new TempDir();
@@ -37,7 +38,7 @@ internal sealed class EtcdProcess : IAsyncDisposable
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "ref=" + peer, "--log-level", "error", "--logger", "zap",
-        })
+        }.Concat(extraArgs))
         {
             psi.ArgumentList.Add(a);
         }

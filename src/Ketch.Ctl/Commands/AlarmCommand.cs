@@ -7,9 +7,14 @@ internal static class AlarmCommand
 {
     public static Command[] All => [new List(), new Disarm()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("alarm", "Commands on alarms");
+
     private sealed class List : Command
     {
         public override string Name => "alarm list";
+
+        public override string Short => "Lists the raised alarms";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -23,6 +28,8 @@ internal static class AlarmCommand
     private sealed class Disarm : Command
     {
         public override string Name => "alarm disarm";
+
+        public override string Short => "Clears every alarm";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {

@@ -8,9 +8,14 @@ internal static class AuthCommand
 {
     public static Command[] All => [new Enable(), new Disable(), new Status()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("auth", "Turns authentication on or off", "<enable or disable>");
+
     private sealed class Enable : Command
     {
         public override string Name => "auth enable";
+
+        public override string Short => "Turns authentication on";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -43,6 +48,8 @@ internal static class AuthCommand
     {
         public override string Name => "auth disable";
 
+        public override string Short => "Turns authentication off";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             if (args.Positional.Count != 0)
@@ -61,6 +68,8 @@ internal static class AuthCommand
     private sealed class Status : Command
     {
         public override string Name => "auth status";
+
+        public override string Short => "Shows whether authentication is on";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {

@@ -11,6 +11,9 @@ internal static class CheckCommand
 {
     public static Command[] All => [new Perf(), new Datascale()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("check", "Checks of properties of the cluster");
+
     private static readonly Dictionary<string, string> s_loads = new(StringComparer.Ordinal)
     {
         ["s"] = "s", ["small"] = "s", ["m"] = "m", ["medium"] = "m", ["l"] = "l", ["large"] = "l", ["xl"] = "xl", ["xLarge"] = "xl",
@@ -83,10 +86,16 @@ internal static class CheckCommand
 
         public override string Name => "check perf";
 
+        public override string Short => "Measures the performance of the cluster";
+
+        public override string Usage => "[options]";
+
         public override IReadOnlyList<Flag> Flags =>
         [
-            new("load", Default: "s"), new("prefix", Default: "/etcdctl-check-perf/"),
-            new("auto-compact", IsBool: true, Default: "false"), new("auto-defrag", IsBool: true, Default: "false"),
+            new("load", Default: "s", Usage: "the size of the perf check's workload: s, m, l or xl"),
+            new("prefix", Default: "/etcdctl-check-perf/", Usage: "the prefix of the keys the check writes"),
+            new("auto-compact", IsBool: true, Default: "false", Usage: "compact to the last revision when the check ends"),
+            new("auto-defrag", IsBool: true, Default: "false", Usage: "defragment the storage when the check ends"),
         ];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
@@ -200,10 +209,19 @@ internal static class CheckCommand
 
         public override string Name => "check datascale";
 
+        public override string Short => "Measures how much memory a member needs to hold data of different sizes";
+
+        public override string Usage => "[options]";
+
+        public override string Description =>
+            "The check runs against the first endpoint given (localhost when none is).";
+
         public override IReadOnlyList<Flag> Flags =>
         [
-            new("load", Default: "s"), new("prefix", Default: "/etcdctl-check-datascale/"),
-            new("auto-compact", IsBool: true, Default: "false"), new("auto-defrag", IsBool: true, Default: "false"),
+            new("load", Default: "s", Usage: "the size of the datascale check's workload: s, m, l or xl"),
+            new("prefix", Default: "/etcdctl-check-datascale/", Usage: "the prefix of the keys the check writes"),
+            new("auto-compact", IsBool: true, Default: "false", Usage: "compact to the last revision when the check ends"),
+            new("auto-defrag", IsBool: true, Default: "false", Usage: "defragment the storage when the check ends"),
         ];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)

@@ -7,7 +7,11 @@ internal sealed class CompactionCommand : Command
 {
     public override string Name => "compaction";
 
-    public override IReadOnlyList<Flag> Flags => [new("physical", IsBool: true)];
+    public override string Short => "Discards the event history before a revision";
+
+    public override string Usage => "[options] <revision>";
+
+    public override IReadOnlyList<Flag> Flags => [new("physical", IsBool: true, Usage: "wait until the compacted revisions are removed from the backend")];
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
     {

@@ -10,9 +10,29 @@ internal static class CompletionCommand
 {
     public static Command[] All => [new Bash(), new Zsh()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("completion", "Prints a shell completion script for ketchctl", "",
+        Description: "Prints a script that makes a shell complete ketchctl's commands and flags.\n" +
+            "The help of each shell's command tells how to load it.");
+
     private sealed class Bash : Command
     {
         public override string Name => "completion bash";
+
+        public override string Short => "Prints a bash completion script for ketchctl";
+
+        public override IReadOnlyList<Flag> Flags => [NoDescriptions];
+
+        public override string Description =>
+            "Prints a script that makes bash complete ketchctl's commands and flags.\n" +
+            "\n" +
+            "To use it in the current shell:\n" +
+            "\n" +
+            "\tsource <(ketchctl completion bash)\n" +
+            "\n" +
+            "To have it in every new shell, save it once, for example:\n" +
+            "\n" +
+            "\tketchctl completion bash > /etc/bash_completion.d/ketchctl";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -25,6 +45,20 @@ internal static class CompletionCommand
     {
         public override string Name => "completion zsh";
 
+        public override string Short => "Prints a zsh completion script for ketchctl";
+
+        public override IReadOnlyList<Flag> Flags => [NoDescriptions];
+
+        public override string Description =>
+            "Prints a script that makes zsh complete ketchctl's commands and flags\n" +
+            "(the bash script, loaded through zsh's bashcompinit).\n" +
+            "\n" +
+            "To use it in the current shell:\n" +
+            "\n" +
+            "\tsource <(ketchctl completion zsh)\n" +
+            "\n" +
+            "To have it in every new shell, add that line to ~/.zshrc.";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             await ctx.Out.WriteAsync(
@@ -33,6 +67,9 @@ internal static class CompletionCommand
             return 0;
         }
     }
+
+    /// <summary>cobra's flag to leave descriptions out of completions; ours never have any, so it changes nothing.</summary>
+    private static readonly Flag NoDescriptions = new("no-descriptions", IsBool: true, Usage: "leave descriptions out of the completions (there are none)");
 
     /// <summary>Values offered after these flags (etcdctl's accepted values).</summary>
     private static readonly (string Flags, string Values)[] s_values =

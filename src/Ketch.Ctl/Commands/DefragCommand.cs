@@ -7,7 +7,9 @@ internal sealed class DefragCommand : Command
 {
     public override string Name => "defrag";
 
-    public override IReadOnlyList<Flag> Flags => [new("cluster", IsBool: true)];
+    public override string Short => "Defragments the storage of the members at the given endpoints";
+
+    public override IReadOnlyList<Flag> Flags => [new("cluster", IsBool: true, Usage: "use the client URLs of every member instead of --endpoints")];
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
     {

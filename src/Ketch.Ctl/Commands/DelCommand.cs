@@ -5,6 +5,10 @@ internal sealed class DelCommand : Command
 {
     public override string Name => "del";
 
+    public override string Short => "Deletes a key or the range of keys [key, range_end)";
+
+    public override string Usage => "[options] <key> [range_end]";
+
     public override IReadOnlyList<Flag> Flags => KvFlags.Del;
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)

@@ -8,7 +8,11 @@ internal sealed class ElectCommand : Command
 {
     public override string Name => "elect";
 
-    public override IReadOnlyList<Flag> Flags => [new("listen", IsBool: true, Short: "l")];
+    public override string Short => "Campaigns in a leader election, or observes it";
+
+    public override string Usage => "<election-name> [proposal]";
+
+    public override IReadOnlyList<Flag> Flags => [new("listen", IsBool: true, Short: "l", Usage: "observe the election without campaigning")];
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
     {

@@ -8,7 +8,10 @@ internal static class EndpointCommand
 {
     public static Command[] All => [new Health(), new Status(), new HashKv()];
 
-    private static readonly Flag ClusterFlag = new("cluster", IsBool: true);
+    private static readonly Flag ClusterFlag = new("cluster", IsBool: true, Usage: "use the client URLs of every member instead of --endpoints");
+
+    /// <summary>The group's word, for help (declared after <see cref="ClusterFlag"/>, which it needs).</summary>
+    public static CommandGroup Group { get; } = new("endpoint", "Commands on the endpoints", Persistent: [ClusterFlag]);
 
     /// <summary>The given endpoints, or with <c>--cluster</c> every member's client URLs.</summary>
     private static async Task<IReadOnlyList<string>> EndpointsAsync(CtlContext ctx, ParsedArgs args)
@@ -26,6 +29,8 @@ internal static class EndpointCommand
     private sealed class Health : Command
     {
         public override string Name => "endpoint health";
+
+        public override string Short => "Checks the health of each endpoint of --endpoints";
 
         public override IReadOnlyList<Flag> Flags => [ClusterFlag];
 
@@ -70,6 +75,13 @@ internal static class EndpointCommand
     {
         public override string Name => "endpoint status";
 
+        public override string Short => "Shows the status of each endpoint of --endpoints";
+
+        public override string Description =>
+            "In the simple output format, each endpoint is one line of comma-separated fields:\n" +
+            "endpoint, ID, version, database size, leader, learner, raft term, raft index,\n" +
+            "raft applied index, errors.";
+
         public override IReadOnlyList<Flag> Flags => [ClusterFlag];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
@@ -100,12 +112,14 @@ internal static class EndpointCommand
     {
         public override string Name => "endpoint hashkv";
 
-        public override IReadOnlyList<Flag> Flags => [ClusterFlag, new("rev", Default: "0")];
+        public override string Short => "Shows the hash of the KV history of each endpoint of --endpoints";
+
+        public override IReadOnlyList<Flag> Flags => [ClusterFlag, new("rev", Default: "0", Usage: "hash the history up to this revision (0: all of it)", Kind: FlagKind.Int)];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             var list = new List<EndpointHash>();
-            var failed = false;
+            string? failure = null;
             foreach (var ep in await EndpointsAsync(ctx, args).ConfigureAwait(false))
             {
                 using var client = ctx.Client([ep]);
@@ -116,13 +130,13 @@ internal static class EndpointCommand
                 }
                 catch (Exception ex) when (ex is RpcException or OperationCanceledException)
                 {
-                    failed = true;
-                    var why = ex is RpcException r ? Runner.Describe(r) : "context deadline exceeded";
-                    await ctx.Err.WriteAsync($"Failed to get the hash of endpoint {ep} ({why})\n").ConfigureAwait(false);
+                    failure = ex is RpcException r ? Runner.Describe(r) : "context deadline exceeded";
+                    await ctx.Err.WriteAsync($"Failed to get the hash of endpoint {ep} ({failure})\n").ConfigureAwait(false);
                 }
             }
             ctx.Printer().EndpointHashKV(list);
-            return failed ? ExitCode.Error : 0;
+            // Unlike status, etcdctl's hashkv ends with the last endpoint's error as well.
+            return failure is null ? 0 : throw new CtlException(ExitCode.Error, failure);
         }
     }
 }

@@ -7,6 +7,10 @@ internal sealed class GetCommand : Command
 {
     public override string Name => "get";
 
+    public override string Short => "Gets one key or a range of keys";
+
+    public override string Usage => "[options] <key> [range_end]";
+
     public override IReadOnlyList<Flag> Flags => KvFlags.Get;
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)

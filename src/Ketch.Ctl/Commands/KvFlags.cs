@@ -9,14 +9,32 @@ internal static class KvFlags
 {
     public static readonly Flag[] Get =
     [
-        new("consistency", Default: "l"), new("order"), new("sort-by"), new("limit", Default: "0"),
-        new("prefix", IsBool: true), new("from-key", IsBool: true), new("rev", Default: "0"),
-        new("keys-only", IsBool: true), new("count-only", IsBool: true), new("print-value-only", IsBool: true),
+        new("consistency", Default: "l", Usage: "read consistency: l (linearizable) or s (serializable)"),
+        new("order", Usage: "order of the results: ASCEND or DESCEND (ASCEND when only --sort-by is given)"),
+        new("sort-by", Usage: "what to sort the results by: CREATE, KEY, MODIFY, VALUE or VERSION"),
+        new("limit", Default: "0", Usage: "the most results to return (0: all)", Kind: FlagKind.Int),
+        new("prefix", IsBool: true, Usage: "get every key that starts with the key"),
+        new("from-key", IsBool: true, Usage: "get every key greater than or equal to the key, in byte order"),
+        new("rev", Default: "0", Usage: "the revision to read at (0: the latest)", Kind: FlagKind.Int),
+        new("keys-only", IsBool: true, Usage: "print the keys without their values"),
+        new("count-only", IsBool: true, Usage: "print only the number of keys"),
+        new("print-value-only", IsBool: true, Usage: "print only the values (in the simple output format)"),
     ];
 
-    public static readonly Flag[] Put = [new("lease", Default: "0"), new("prev-kv", IsBool: true), new("ignore-value", IsBool: true), new("ignore-lease", IsBool: true)];
+    public static readonly Flag[] Put =
+    [
+        new("lease", Default: "0", Usage: "the lease (a hexadecimal ID) to attach the key to"),
+        new("prev-kv", IsBool: true, Usage: "print the key-value pair the put replaced"),
+        new("ignore-value", IsBool: true, Usage: "keep the key's current value"),
+        new("ignore-lease", IsBool: true, Usage: "keep the key's current lease"),
+    ];
 
-    public static readonly Flag[] Del = [new("prefix", IsBool: true), new("prev-kv", IsBool: true), new("from-key", IsBool: true)];
+    public static readonly Flag[] Del =
+    [
+        new("prefix", IsBool: true, Usage: "delete every key that starts with the key"),
+        new("prev-kv", IsBool: true, Usage: "print the deleted key-value pairs"),
+        new("from-key", IsBool: true, Usage: "delete every key greater than or equal to the key, in byte order"),
+    ];
 
     public static RangeRequest GetRequest(ParsedArgs a)
     {

@@ -7,9 +7,16 @@ internal static class LeaseCommand
 {
     public static Command[] All => [new Grant(), new Revoke(), new TimeToLive(), new List(), new KeepAlive()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("lease", "Commands on leases");
+
     private sealed class Grant : Command
     {
         public override string Name => "lease grant";
+
+        public override string Short => "Creates a lease";
+
+        public override string Usage => "<ttl>";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -33,6 +40,10 @@ internal static class LeaseCommand
     {
         public override string Name => "lease revoke";
 
+        public override string Short => "Revokes a lease";
+
+        public override string Usage => "<leaseID>";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             if (args.Positional.Count != 1)
@@ -52,7 +63,11 @@ internal static class LeaseCommand
     {
         public override string Name => "lease timetolive";
 
-        public override IReadOnlyList<Flag> Flags => [new("keys", IsBool: true)];
+        public override string Short => "Shows a lease's remaining time";
+
+        public override string Usage => "<leaseID> [options]";
+
+        public override IReadOnlyList<Flag> Flags => [new("keys", IsBool: true, Usage: "list the keys attached to the lease too")];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -73,6 +88,8 @@ internal static class LeaseCommand
     {
         public override string Name => "lease list";
 
+        public override string Short => "Lists the active leases";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             using var client = ctx.Client();
@@ -87,7 +104,11 @@ internal static class LeaseCommand
     {
         public override string Name => "lease keep-alive";
 
-        public override IReadOnlyList<Flag> Flags => [new("once", IsBool: true)];
+        public override string Short => "Keeps a lease alive by renewing it";
+
+        public override string Usage => "[options] <leaseID>";
+
+        public override IReadOnlyList<Flag> Flags => [new("once", IsBool: true, Usage: "renew the lease once, then exit")];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {

@@ -10,7 +10,11 @@ internal sealed class LockCommand : Command
 {
     public override string Name => "lock";
 
-    public override IReadOnlyList<Flag> Flags => [new("ttl", Default: "10")];
+    public override string Short => "Takes a named lock";
+
+    public override string Usage => "<lockname> [exec-command arg1 arg2 ...]";
+
+    public override IReadOnlyList<Flag> Flags => [new("ttl", Default: "10", Usage: "TTL in seconds of the session that holds the lock", Kind: FlagKind.Int)];
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
     {

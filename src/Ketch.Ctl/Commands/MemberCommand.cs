@@ -7,6 +7,9 @@ internal static class MemberCommand
 {
     public static Command[] All => [new List(), new Add(), new Remove(), new Update(), new Promote()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("member", "Commands on the membership of the cluster");
+
     private static string[] PeerUrls(ParsedArgs args)
     {
         var urls = args.Get("peer-urls").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -30,6 +33,12 @@ internal static class MemberCommand
     {
         public override string Name => "member list";
 
+        public override string Short => "Lists the members of the cluster";
+
+        public override string Description =>
+            "In the simple output format, each member is one line of comma-separated fields:\n" +
+            "ID, status, name, peer URLs, client URLs, and whether it is a learner.";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             using var client = ctx.Client();
@@ -44,7 +53,11 @@ internal static class MemberCommand
     {
         public override string Name => "member add";
 
-        public override IReadOnlyList<Flag> Flags => [new("peer-urls"), new("learner", IsBool: true)];
+        public override string Short => "Adds a member to the cluster";
+
+        public override string Usage => "<memberName> [options]";
+
+        public override IReadOnlyList<Flag> Flags => [new("peer-urls", Usage: "the new member's peer URLs, separated by commas"), new("learner", IsBool: true, Usage: "add the member as a learner (non-voting)")];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -81,6 +94,10 @@ internal static class MemberCommand
     {
         public override string Name => "member remove";
 
+        public override string Short => "Removes a member from the cluster";
+
+        public override string Usage => "<memberID>";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             var id = Id(args, "remove");
@@ -96,7 +113,11 @@ internal static class MemberCommand
     {
         public override string Name => "member update";
 
-        public override IReadOnlyList<Flag> Flags => [new("peer-urls")];
+        public override string Short => "Changes the peer URLs of a member";
+
+        public override string Usage => "<memberID> [options]";
+
+        public override IReadOnlyList<Flag> Flags => [new("peer-urls", Usage: "the member's new peer URLs, separated by commas")];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -113,6 +134,13 @@ internal static class MemberCommand
     private sealed class Promote : Command
     {
         public override string Name => "member promote";
+
+        public override string Short => "Promotes a learner member to a voting one";
+
+        public override string Usage => "<memberID>";
+
+        public override string Description =>
+            "Makes a learner (non-voting) member of the cluster a voting member.";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {

@@ -5,6 +5,10 @@ internal sealed class MoveLeaderCommand : Command
 {
     public override string Name => "move-leader";
 
+    public override string Short => "Hands the leadership to another member of the cluster";
+
+    public override string Usage => "<transferee-member-id>";
+
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
     {
         if (args.Positional.Count != 1)

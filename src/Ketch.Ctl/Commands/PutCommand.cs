@@ -5,6 +5,28 @@ internal sealed class PutCommand : Command
 {
     public override string Name => "put";
 
+    public override string Short => "Writes a key into the store";
+
+    public override string Usage => "[options] <key> <value> (<value> can also be given from stdin)";
+
+    public override string Description =>
+        "Writes <value> under <key>.\n" +
+        "\n" +
+        "A <value> that starts with '-' would be read as a flag; put '--' in\n" +
+        "front of it, or in front of the key, to pass it as it is:\n" +
+        "\n" +
+        "$ put <key> -- <value>\n" +
+        "$ put -- <key> <value>\n" +
+        "\n" +
+        "Without a <value> argument, and unless '--ignore-value' is given,\n" +
+        "the value is read from standard input, so that\n" +
+        "\n" +
+        "$ cat file | put <key>\n" +
+        "\n" +
+        "stores the content of the file under <key>.\n" +
+        "\n" +
+        "With '--ignore-lease' the key keeps the lease it has.";
+
     public override IReadOnlyList<Flag> Flags => KvFlags.Put;
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)

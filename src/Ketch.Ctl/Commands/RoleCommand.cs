@@ -9,7 +9,14 @@ internal static class RoleCommand
 {
     public static Command[] All => [new Add(), new Delete(), new Get(), new List(), new Grant(), new Revoke()];
 
-    private static readonly Flag[] s_permFlags = [new("prefix", IsBool: true, Default: "false"), new("from-key", IsBool: true, Default: "false")];
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("role", "Commands on roles");
+
+    private static readonly Flag[] s_permFlags =
+    [
+        new("prefix", IsBool: true, Default: "false", Usage: "the permission covers every key that starts with the key"),
+        new("from-key", IsBool: true, Default: "false", Usage: "the permission covers every key greater than or equal to the key, in byte order"),
+    ];
 
     /// <summary>etcdctl's <c>permRange</c>: the key and range end a permission command means.</summary>
     private static (ByteString Key, ByteString End) PermRange(ParsedArgs args, IReadOnlyList<string> rest)
@@ -53,6 +60,10 @@ internal static class RoleCommand
     {
         public override string Name => "role add";
 
+        public override string Short => "Creates a role";
+
+        public override string Usage => "<role name>";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             if (args.Positional.Count != 1)
@@ -71,6 +82,10 @@ internal static class RoleCommand
     {
         public override string Name => "role delete";
 
+        public override string Short => "Deletes a role";
+
+        public override string Usage => "<role name>";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             if (args.Positional.Count != 1)
@@ -88,6 +103,10 @@ internal static class RoleCommand
     private sealed class Get : Command
     {
         public override string Name => "role get";
+
+        public override string Short => "Shows a role and its permissions";
+
+        public override string Usage => "<role name>";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -108,6 +127,8 @@ internal static class RoleCommand
     {
         public override string Name => "role list";
 
+        public override string Short => "Lists the roles";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             if (args.Positional.Count != 0)
@@ -127,6 +148,10 @@ internal static class RoleCommand
     private sealed class Grant : Command
     {
         public override string Name => "role grant-permission";
+
+        public override string Short => "Gives a role a permission on a key or range";
+
+        public override string Usage => "[options] <role name> <permission type> <key> [endkey]";
 
         public override IReadOnlyList<Flag> Flags => s_permFlags;
 
@@ -155,6 +180,10 @@ internal static class RoleCommand
     private sealed class Revoke : Command
     {
         public override string Name => "role revoke-permission";
+
+        public override string Short => "Takes a permission on a key or range away from a role";
+
+        public override string Usage => "<role name> <key> [endkey]";
 
         public override IReadOnlyList<Flag> Flags => s_permFlags;
 

@@ -10,11 +10,18 @@ internal static class SnapshotCommand
 {
     public static Command[] All => [new Save(), new Status(), new Restore()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("snapshot", "Commands on member snapshots");
+
     /// <summary><c>snapshot save &lt;filename&gt;</c>: streams the member's backend to <c>filename.part</c>, then renames it.
     /// Failures after the arguments are checked exit with 5, as etcdctl's.</summary>
     private sealed class Save : Command
     {
         public override string Name => "snapshot save";
+
+        public override string Short => "Writes the backend snapshot of a member to a file";
+
+        public override string Usage => "<filename>";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -82,6 +89,14 @@ internal static class SnapshotCommand
     {
         public override string Name => "snapshot status";
 
+        public override string Short => "Shows the status of a snapshot file";
+
+        public override string Usage => "<filename>";
+
+        public override string Description =>
+            "In the simple output format, the status is one line of comma-separated fields:\n" +
+            "hash, revision, total keys, total size.";
+
         public override Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             if (args.Positional.Count != 1)
@@ -108,14 +123,19 @@ internal static class SnapshotCommand
     {
         public override string Name => "snapshot restore";
 
+        public override string Short => "Makes the data directory of a new member from a snapshot";
+
+        public override string Usage => "<filename> [options]";
+
         public override IReadOnlyList<Flag> Flags =>
         [
-            new("data-dir"), new("wal-dir"),
-            new("initial-cluster", Default: "default=http://localhost:2380"),
-            new("initial-cluster-token", Default: "etcd-cluster"),
-            new("initial-advertise-peer-urls", Default: "http://localhost:2380"),
-            new("name", Default: "default"),
-            new("skip-hash-check", IsBool: true, Default: "false"),
+            new("data-dir", Usage: "the data directory to create"),
+            new("wal-dir", Usage: "the WAL directory to create (default: inside --data-dir)"),
+            new("initial-cluster", Default: "default=http://localhost:2380", Usage: "the members of the cluster the restored member starts"),
+            new("initial-cluster-token", Default: "etcd-cluster", Usage: "the token of the cluster the restored member starts"),
+            new("initial-advertise-peer-urls", Default: "http://localhost:2380", Usage: "the peer URLs the restored member advertises"),
+            new("name", Default: "default", Usage: "the name of the restored member"),
+            new("skip-hash-check", IsBool: true, Default: "false", Usage: "skip the snapshot's integrity check (needed for a db file copied from a data directory)"),
         ];
 
         public override Task<int> RunAsync(CtlContext ctx, ParsedArgs args)

@@ -9,7 +9,11 @@ internal sealed class TxnCommand : Command
 {
     public override string Name => "txn";
 
-    public override IReadOnlyList<Flag> Flags => [new("interactive", IsBool: true, Short: "i")];
+    public override string Short => "Runs comparisons and, depending on them, one of two lists of requests, as one transaction";
+
+    public override string Usage => "[options]";
+
+    public override IReadOnlyList<Flag> Flags => [new("interactive", IsBool: true, Short: "i", Usage: "ask for the transaction's parts one after the other")];
 
     public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
     {

@@ -7,8 +7,11 @@ internal static class UserCommand
 {
     public static Command[] All => [new Add(), new Delete(), new Get(), new List(), new Passwd(), new GrantRole(), new RevokeRole()];
 
+    /// <summary>The group's word, for help.</summary>
+    public static CommandGroup Group { get; } = new("user", "Commands on users");
+
     /// <summary>etcdctl's <c>--interactive=false</c>: the password is the first word on stdin (Go's
-    /// <c>fmt.Scanf("%s")</c>). Interactive mode asks twice on the terminal; we read stdin the same way.</summary>
+    /// <c>fmt.Scanf("%s")</c>).</summary>
     private static string ReadPassword(CtlContext ctx)
     {
         var line = ctx.In.ReadLine() ?? "";
@@ -16,12 +19,36 @@ internal static class UserCommand
         return words.Length > 0 ? words[0] : "";
     }
 
+    /// <summary>etcdctl's interactive mode: the password asked for twice (on the terminal with echo off, or
+    /// as two lines of stdin), which must be the same and not empty.</summary>
+    private static string AskPassword(CtlContext ctx, string user)
+    {
+        var password = CtlCredentials.AskPassword(ctx, $"Password of {user}: ");
+        if (password.Length == 0)
+        {
+            throw CtlContext.BadArgs("empty password");
+        }
+        if (CtlCredentials.AskPassword(ctx, $"Type password of {user} again for confirmation: ") != password)
+        {
+            throw CtlContext.BadArgs("given passwords are different");
+        }
+        return password;
+    }
+
     private sealed class Add : Command
     {
         public override string Name => "user add";
 
+        public override string Short => "Creates a user";
+
+        public override string Usage => "<user name or user:password> [options]";
+
         public override IReadOnlyList<Flag> Flags =>
-            [new("interactive", IsBool: true, Default: "true"), new("new-user-password"), new("no-password", IsBool: true, Default: "false")];
+        [
+            new("interactive", IsBool: true, Default: "true", Usage: "ask for the password on the terminal (false: read it from standard input)"),
+            new("new-user-password", Usage: "the new user's password"),
+            new("no-password", IsBool: true, Default: "false", Usage: "create the user without a password (for CN-based authentication)"),
+        ];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -48,7 +75,7 @@ internal static class UserCommand
                 }
                 else
                 {
-                    password = ReadPassword(ctx);
+                    password = args.Bool("interactive") ? AskPassword(ctx, user) : ReadPassword(ctx);
                 }
             }
             using var client = ctx.Client();
@@ -64,6 +91,10 @@ internal static class UserCommand
     private sealed class Delete : Command
     {
         public override string Name => "user delete";
+
+        public override string Short => "Deletes a user";
+
+        public override string Usage => "<user name>";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -83,7 +114,11 @@ internal static class UserCommand
     {
         public override string Name => "user get";
 
-        public override IReadOnlyList<Flag> Flags => [new("detail", IsBool: true, Default: "false")];
+        public override string Short => "Shows a user and its roles";
+
+        public override string Usage => "<user name> [options]";
+
+        public override IReadOnlyList<Flag> Flags => [new("detail", IsBool: true, Default: "false", Usage: "show the permissions of the user's roles too")];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -117,6 +152,8 @@ internal static class UserCommand
     {
         public override string Name => "user list";
 
+        public override string Short => "Lists the users";
+
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
             if (args.Positional.Count != 0)
@@ -135,7 +172,12 @@ internal static class UserCommand
     {
         public override string Name => "user passwd";
 
-        public override IReadOnlyList<Flag> Flags => [new("interactive", IsBool: true, Default: "true")];
+        public override string Short => "Changes the password of a user";
+
+        public override string Usage => "<user name> [options]";
+
+        public override IReadOnlyList<Flag> Flags =>
+            [new("interactive", IsBool: true, Default: "true", Usage: "ask for the password on the terminal (false: read it from standard input)")];
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -143,7 +185,7 @@ internal static class UserCommand
             {
                 throw CtlContext.BadArgs("user passwd command requires user name as its argument");
             }
-            var password = ReadPassword(ctx);
+            var password = args.Bool("interactive") ? AskPassword(ctx, args.Positional[0]) : ReadPassword(ctx);
             using var client = ctx.Client();
             using var cts = ctx.Timeout();
             var r = await client.Auth.UserChangePasswordAsync(args.Positional[0], password, cts.Token).ConfigureAwait(false);
@@ -155,6 +197,10 @@ internal static class UserCommand
     private sealed class GrantRole : Command
     {
         public override string Name => "user grant-role";
+
+        public override string Short => "Gives a role to a user";
+
+        public override string Usage => "<user name> <role name>";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
@@ -174,6 +220,10 @@ internal static class UserCommand
     private sealed class RevokeRole : Command
     {
         public override string Name => "user revoke-role";
+
+        public override string Short => "Takes a role away from a user";
+
+        public override string Usage => "<user name> <role name>";
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {

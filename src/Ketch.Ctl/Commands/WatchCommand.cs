@@ -18,8 +18,18 @@ internal sealed class WatchCommand : Command
 
     public override string Name => "watch";
 
+    public override string Short => "Watches keys or prefixes and prints their events";
+
+    public override string Usage => "[options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...]";
+
     public override IReadOnlyList<Flag> Flags =>
-        [new("interactive", IsBool: true, Short: "i"), new("prefix", IsBool: true), new("rev", Default: "0"), new("prev-kv", IsBool: true), new("progress-notify", IsBool: true)];
+    [
+        new("interactive", IsBool: true, Short: "i", Usage: "read watch commands from standard input"),
+        new("prefix", IsBool: true, Usage: "watch every key that starts with the key"),
+        new("rev", Default: "0", Usage: "the revision to start watching at", Kind: FlagKind.Int),
+        new("prev-kv", IsBool: true, Usage: "print each event's previous key-value pair too"),
+        new("progress-notify", IsBool: true, Usage: "ask the server for progress notifications"),
+    ];
 
     /// <summary>What one watch asks for.</summary>
     private sealed record Spec(string Key, WatchOptions Options);

@@ -7,9 +7,11 @@ namespace Ketch.Server.Api;
 
 /// <summary>
 /// A follower's line to the leader's client URL, for what only the leader can answer: lease
-/// keep-alives and remaining TTLs (expiry runs on the leader's clock, as in etcd).
+/// keep-alives and remaining TTLs (expiry runs on the leader's clock, as in etcd). To an
+/// <c>https://</c> client URL it dials with this member's client certificate, verifying the
+/// leader against the trusted CA (<paramref name="tls"/>; null: the system's CAs).
 /// </summary>
-internal sealed class LeaderClient(RaftLoop loop) : IDisposable
+internal sealed class LeaderClient(RaftLoop loop, Tls.TlsCredentials? tls = null) : IDisposable
 {
     private readonly ConcurrentDictionary<ulong, GrpcChannel> _channels = new();
 
@@ -32,9 +34,14 @@ internal sealed class LeaderClient(RaftLoop loop) : IDisposable
         {
             return null;
         }
-        var channel = _channels.GetOrAdd(leader, _ => GrpcChannel.ForAddress(info.ClientUrls[0], new GrpcChannelOptions
+        var url = info.ClientUrls[0];
+        var channel = _channels.GetOrAdd(leader, _ => GrpcChannel.ForAddress(url, new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                SslOptions = Tls.TlsCredentials.ClientOptions(tls, host: null), // the handler names the URL's host
+            },
         }));
         return channel;
     }

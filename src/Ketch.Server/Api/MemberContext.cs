@@ -72,13 +72,32 @@ internal sealed class MemberContext(RaftLoop loop, KetchServerOptions options)
         }
     }
 
-    /// <summary>Proposes and returns the applied response with its header filled.</summary>
+    /// <summary>How often a proposal refused at apply as checked at an old auth revision is sent
+    /// again with the current one (etcd's <c>raftRequest</c> retries without a bound).</summary>
+    private const int MaxAuthRetries = 8;
+
+    /// <summary>Proposes and returns the applied response with its header filled. A client
+    /// request's proposal carries its sender (<see cref="Auth.RequestAuth.Current"/>) to be checked
+    /// again at apply; refused there as checked at an old auth revision, it is proposed again with
+    /// the current one (etcd's <c>raftRequest</c>), and that apply re-checks it against the new
+    /// state, so a permission revoked meanwhile refuses it. A JWT's revision is the token's own: a
+    /// stale one goes back to the client, which authenticates again.</summary>
     public async Task<T> ProposeAsync<T>(RaftRequestKind kind, IMessage request, CancellationToken ct)
         where T : class, IMessage
     {
-        var result = await Loop.ProposeAsync(kind, request, ct).ConfigureAwait(false);
-        var response = result.Get<T>();
-        Metrics.ProposalsCommitted();
-        return response;
+        var auth = Auth.RequestAuth.Current;
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await Loop.ProposeAsync(kind, request, ct, auth).ConfigureAwait(false);
+            if (auth is { Pinned: false } && attempt < MaxAuthRetries && result.Error is { } error
+                && error.Status.Detail == Auth.AuthErrors.OldRevision.Status.Detail)
+            {
+                auth = auth with { Revision = Loop.Auth.Revision };
+                continue;
+            }
+            var response = result.Get<T>();
+            Metrics.ProposalsCommitted();
+            return response;
+        }
     }
 }

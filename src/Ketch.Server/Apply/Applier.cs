@@ -34,6 +34,13 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
         ApplyResult result;
         try
         {
+            // A client request is checked again here, against the auth state of this point of the
+            // log (etcd's authApplierV3): what was allowed when it arrived may not be any more.
+            if (request.Auth is { } sender && Auth.CheckEntry(sender, request.Kind, request.Payload.Span, LeaseKeys.Keys) is { } denied)
+            {
+                Kv.SetConsistentIndex(entry.Index, entry.Term);
+                return ApplyResult.Fail(denied);
+            }
             result = request.Kind switch
             {
                 RaftRequestKind.Put => Put(Rpc.PutRequest.Parser.ParseFrom(request.Payload.Span)),

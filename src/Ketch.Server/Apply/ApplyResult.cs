@@ -20,6 +20,12 @@ internal sealed class ApplyResult
 
     public static ApplyResult Fail(RpcException error) => new(null, error);
 
+    /// <summary>An applied Authenticate whose token the proposer signs (JWT), at this auth revision.</summary>
+    public static ApplyResult Authenticated(IMessage response, ulong authRevision) => new(response, null) { AuthRevision = authRevision };
+
+    /// <summary>The auth revision an Authenticate was applied at (JWT tokens carry it); else 0.</summary>
+    public ulong AuthRevision { get; private init; }
+
     /// <summary>The response as <typeparamref name="T"/>, throwing the error if it failed.</summary>
     public T Get<T>() where T : class, IMessage => Error is not null ? throw Error : (T)Response!;
 }

@@ -11,6 +11,17 @@ internal static class ProtoConvert
 {
     public static byte[]? RangeEnd(ByteString end) => end.IsEmpty ? null : end.ToByteArray();
 
+    /// <summary>
+    /// The array under a ByteString that a parser made: it owns an array of exactly its length that
+    /// nothing changes, so the store may keep it without a second copy (a put's value was copied
+    /// twice on its way to the store, once per member). Anything else is copied.
+    /// </summary>
+    public static byte[] Owned(ByteString bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes.Memory, out var segment)
+            && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToByteArray();
+
     public static RangeRequest ToMvcc(Rpc.RangeRequest r) => new()
     {
         Key = r.Key.ToByteArray(),
@@ -29,8 +40,8 @@ internal static class ProtoConvert
 
     public static PutRequest ToMvcc(Rpc.PutRequest r) => new()
     {
-        Key = r.Key.ToByteArray(),
-        Value = r.Value.ToByteArray(),
+        Key = Owned(r.Key),
+        Value = Owned(r.Value),
         Lease = r.Lease,
         PrevKv = r.PrevKv,
         IgnoreValue = r.IgnoreValue,

@@ -24,6 +24,7 @@ internal static class AuthErrors
     public static RpcException PermissionNotGiven => EtcdErrors.Make(StatusCode.FailedPrecondition, "etcdserver: permission not given");
     public static RpcException NotEnabled => EtcdErrors.AuthNotEnabled;
     public static RpcException InvalidAuthToken => EtcdErrors.Make(StatusCode.Unauthenticated, "etcdserver: invalid auth token");
+    public static RpcException OldRevision => EtcdErrors.Make(StatusCode.InvalidArgument, "etcdserver: revision of auth store is old");
     public static RpcException InvalidAuthMgmt => EtcdErrors.Make(StatusCode.InvalidArgument, "etcdserver: invalid auth management");
 
     /// <summary>

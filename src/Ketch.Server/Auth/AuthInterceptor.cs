@@ -16,9 +16,9 @@ namespace Ketch.Server.Auth;
 /// With auth disabled and no token
 /// nothing is checked.
 /// </summary>
-/// <remarks>etcd re-checks write permissions when it applies the entry (with the auth revision the
-/// request was checked at); we check on the member that receives the request, against its applied
-/// auth state.</remarks>
+/// <remarks>A request that passed is served with its sender in <see cref="RequestAuth.Current"/>:
+/// the user and the auth revision of this check travel with its proposal, and every member checks
+/// the entry again when it applies it (<see cref="AuthStore.CheckEntry"/>), as etcd does.</remarks>
 internal sealed class AuthInterceptor(MemberContext member) : Interceptor
 {
     private const string CallerKey = "ketch.auth.caller";
@@ -31,15 +31,27 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (context.Method != "/etcdserverpb.Auth/Authenticate")
+        if (context.Method == "/etcdserverpb.Auth/Authenticate")
         {
-            var caller = Resolve(context);
-            if (Store.Enabled && Check(context.Method, request, caller) is { } denied)
-            {
-                throw denied;
-            }
+            return continuation(request, context);
         }
-        return continuation(request, context);
+        // The revision is read before the check: a change landing in between makes the proposal
+        // look older than the state it was checked against, never newer.
+        var revision = Store.Revision;
+        var caller = Resolve(context);
+        if (Store.Enabled && Check(context.Method, request, caller) is { } denied)
+        {
+            throw denied;
+        }
+        return WithSender(RequestAuth.For(caller, revision), () => continuation(request, context));
+    }
+
+    /// <summary>Runs <paramref name="call"/> with <paramref name="sender"/> as the request's sender
+    /// (an async method, so the value flows into the call and not back out of it).</summary>
+    internal static async Task<T> WithSender<T>(RequestAuth sender, Func<Task<T>> call)
+    {
+        RequestAuth.Current = sender;
+        return await call().ConfigureAwait(false);
     }
 
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
@@ -61,17 +73,19 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
     /// token from the HTTP <c>Authorization</c> header, which etcd's grpc-gateway forwards as the
     /// call's token. Null: allowed.
     /// </summary>
-    internal RpcException? CheckGateway(string method, object request, string? token)
+    internal RpcException? CheckGateway(string method, object request, string? token, out AuthInfo? caller, out RequestAuth sender)
     {
-        AuthInfo? caller = null;
+        var revision = Store.Revision;
+        caller = null;
+        sender = RequestAuth.For(null, revision);
         if (!string.IsNullOrEmpty(token))
         {
-            var user = Store.Tokens.User(token);
-            if (user is null)
+            caller = Store.Tokens.Info(token);
+            if (caller is null)
             {
                 return AuthErrors.InvalidAuthToken;
             }
-            caller = new AuthInfo(user);
+            sender = RequestAuth.For(caller, revision);
         }
         return Store.Enabled ? Check(method, request, caller) : null;
     }
@@ -96,8 +110,7 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
         {
             return null;
         }
-        var user = Store.Tokens.User(token) ?? throw AuthErrors.InvalidAuthToken;
-        var caller = new AuthInfo(user);
+        var caller = Store.Tokens.Info(token) ?? throw AuthErrors.InvalidAuthToken;
         context.UserState[CallerKey] = caller;
         return caller;
     }
@@ -162,55 +175,13 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
 
     private static Ketch.Api.Authpb.Permission.Types.Type Write => Ketch.Api.Authpb.Permission.Types.Type.Write;
 
-    private RpcException? CheckPut(AuthInfo? caller, PutRequest r) =>
-        Store.CheckRange(caller, r.Key.Span, default, Write)
-        ?? (r.Lease != 0 ? CheckLeasePuts(caller, r.Lease) : null)
-        ?? (r.PrevKv ? Store.CheckRange(caller, r.Key.Span, default, Read) : null);
+    private RequestPermissions Rules => new(Store, member.Loop.AttachedKeys);
 
-    private RpcException? CheckDelete(AuthInfo? caller, DeleteRangeRequest r) =>
-        Store.CheckRange(caller, r.Key.Span, r.RangeEnd.Span, Write)
-        ?? (r.PrevKv ? Store.CheckRange(caller, r.Key.Span, r.RangeEnd.Span, Read) : null);
+    private RpcException? CheckPut(AuthInfo? caller, PutRequest r) => Rules.CheckPut(caller, r);
 
-    /// <summary>Every compare needs read permission and every op its own, in both branches and in
-    /// nested transactions.</summary>
-    private RpcException? CheckTxn(AuthInfo? caller, TxnRequest r)
-    {
-        foreach (var c in r.Compare)
-        {
-            if (Store.CheckRange(caller, c.Key.Span, c.RangeEnd.Span, Read) is { } e)
-            {
-                return e;
-            }
-        }
-        foreach (var op in r.Success.Concat(r.Failure))
-        {
-            var e = op.RequestCase switch
-            {
-                RequestOp.RequestOneofCase.RequestRange => Store.CheckRange(caller, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, Read),
-                RequestOp.RequestOneofCase.RequestPut => CheckPut(caller, op.RequestPut),
-                RequestOp.RequestOneofCase.RequestDeleteRange => CheckDelete(caller, op.RequestDeleteRange),
-                RequestOp.RequestOneofCase.RequestTxn => CheckTxn(caller, op.RequestTxn),
-                _ => null,
-            };
-            if (e is not null)
-            {
-                return e;
-            }
-        }
-        return null;
-    }
+    private RpcException? CheckDelete(AuthInfo? caller, DeleteRangeRequest r) => Rules.CheckDelete(caller, r);
 
-    /// <summary>etcd's <c>checkLeasePuts</c>: revoking a lease (or attaching a key to it) deletes
-    /// its keys, so the caller needs write permission on each of them.</summary>
-    private RpcException? CheckLeasePuts(AuthInfo? caller, long lease)
-    {
-        foreach (var key in member.Loop.AttachedKeys(lease))
-        {
-            if (Store.CheckRange(caller, key, default, Write) is { } e)
-            {
-                return e;
-            }
-        }
-        return null;
-    }
+    private RpcException? CheckTxn(AuthInfo? caller, TxnRequest r) => Rules.CheckTxn(caller, r);
+
+    private RpcException? CheckLeasePuts(AuthInfo? caller, long lease) => Rules.CheckLeasePuts(caller, lease);
 }

@@ -89,9 +89,26 @@ internal sealed partial class AuthStore
     }
 
     /// <summary>
+    /// The re-check of a committed client request (etcd's <c>authApplierV3</c>), on the Raft loop
+    /// before it is applied: the same questions as when it arrived, with the user and auth revision
+    /// of its proposal, against the state every member has at this point of the log. Null: apply it.
+    /// </summary>
+    public RpcException? CheckEntry(RequestAuth sender, Apply.RaftRequestKind kind, ReadOnlySpan<byte> payload, Func<long, List<byte[]>> attachedKeys)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+        // The header revision is at least 1 (the store's first), so it is always compared.
+        var caller = sender.User.Length == 0 ? null : new AuthInfo(sender.User, Math.Max(sender.Revision, 1));
+        return new RequestPermissions(this, attachedKeys).CheckEntry(kind, payload, caller);
+    }
+
+    /// <summary>
     /// etcd's <c>isOpPermitted</c> for <c>[key, rangeEnd)</c> (a single key when <paramref name="rangeEnd"/>
     /// is empty, open ended when it is <c>\0</c>): the union of the caller's roles' permissions of a
-    /// matching type must cover the whole range. The root role may do anything.
+    /// matching type must cover the whole range. The root role may do anything. A caller bound to
+    /// an auth revision older than the store's is refused as stale.
     /// </summary>
     public RpcException? CheckRange(AuthInfo? who, ReadOnlySpan<byte> key, ReadOnlySpan<byte> rangeEnd, Permission.Types.Type type)
     {
@@ -104,6 +121,10 @@ internal sealed partial class AuthStore
             if (who is null || who.User.Length == 0)
             {
                 return AuthErrors.UserEmpty;
+            }
+            if (who.Revision != 0 && who.Revision < _revision)
+            {
+                return AuthErrors.OldRevision;
             }
             if (!_users.TryGetValue(who.User, out var user))
             {

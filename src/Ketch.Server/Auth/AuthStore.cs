@@ -18,7 +18,7 @@ namespace Ketch.Server.Auth;
 /// revision (uint64 BE), <c>u&lt;name&gt;</c> an <see cref="User"/>, <c>r&lt;name&gt;</c> a <see cref="Role"/>.
 /// The auth revision counts changes (etcd's <c>commitRevision</c>), starting at 1.
 /// </summary>
-internal sealed partial class AuthStore(TimeProvider time)
+internal sealed partial class AuthStore(TimeProvider time, ITokenProvider? tokens = null)
 {
     public const string RootUser = "root";
     public const string RootRole = "root";
@@ -32,7 +32,8 @@ internal sealed partial class AuthStore(TimeProvider time)
     private bool _enabled;
     private ulong _revision = 1;
 
-    public SimpleTokens Tokens { get; } = new(time);
+    /// <summary>What tokens mean (<c>--auth-token</c>; simple tokens unless told otherwise).</summary>
+    public ITokenProvider Tokens { get; } = tokens ?? new SimpleTokens(time);
 
     public bool Enabled
     {
@@ -166,8 +167,14 @@ internal sealed partial class AuthStore(TimeProvider time)
         {
             return ApplyResult.Fail(AuthErrors.AuthFailed);
         }
+        if (Tokens is not SimpleTokens simple)
+        {
+            // A JWT is signed by the member that proposed the entry, once it is applied there (not
+            // by every member on its Raft loop), with the auth revision of this point of the log.
+            return ApplyResult.Authenticated(new Rpc.AuthenticateResponse(), _revision);
+        }
         var token = $"{r.Password}.{index}";
-        Tokens.Assign(token, r.Name);
+        simple.Assign(token, r.Name);
         return ApplyResult.Ok(new Rpc.AuthenticateResponse { Token = token });
     }
 

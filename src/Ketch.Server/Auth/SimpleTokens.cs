@@ -7,11 +7,14 @@ namespace Ketch.Server.Auth;
 /// held in memory only. The random prefix is chosen by the member that receives Authenticate and
 /// travels through Raft, so every member that applies the entry knows the token (as in etcd) and a
 /// client can fail over with it; a restart forgets them all and clients authenticate again.
-/// A token lives 5 minutes after its last use (etcd's <c>simpleTokenTTLDefault</c>).
+/// A token lives <c>--auth-token-ttl</c> (default 5 minutes, etcd's <c>simpleTokenTTLDefault</c>)
+/// after its last use.
 /// </summary>
-internal sealed class SimpleTokens(TimeProvider time)
+internal sealed class SimpleTokens(TimeProvider time, TimeSpan? ttl = null) : ITokenProvider
 {
-    public static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan DefaultTtl = TimeSpan.FromMinutes(5);
+
+    private readonly TimeSpan _ttl = ttl is { } t && t > TimeSpan.Zero ? t : DefaultTtl;
 
     private const string Letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -28,7 +31,7 @@ internal sealed class SimpleTokens(TimeProvider time)
             if (_tokens.Count > 1024)
             {
                 // Expired tokens are dropped lazily, when the table grows.
-                foreach (var (t, v) in _tokens.ToList().Where(kv => now - kv.Value.LastUsed > Ttl))
+                foreach (var (t, v) in _tokens.ToList().Where(kv => now - kv.Value.LastUsed > _ttl))
                 {
                     _tokens.Remove(t);
                 }
@@ -36,6 +39,9 @@ internal sealed class SimpleTokens(TimeProvider time)
             _tokens[token] = (user, now);
         }
     }
+
+    /// <summary>The caller of a live token, renewing it; null when unknown or expired.</summary>
+    public AuthInfo? Info(string token) => User(token) is { } user ? new AuthInfo(user) : null;
 
     /// <summary>The user of a live token, renewing it; null when unknown or expired.</summary>
     public string? User(string token)
@@ -47,7 +53,7 @@ internal sealed class SimpleTokens(TimeProvider time)
             {
                 return null;
             }
-            if (now - v.LastUsed > Ttl)
+            if (now - v.LastUsed > _ttl)
             {
                 _tokens.Remove(token);
                 return null;

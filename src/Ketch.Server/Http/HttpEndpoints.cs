@@ -11,8 +11,8 @@ namespace Ketch.Server.Http;
 
 /// <summary>
 /// The HTTP/1 side of the client port: <c>/health</c>, <c>/version</c>, <c>/metrics</c> and
-/// the JSON gateway for KV under <c>/v3/kv/*</c>, leases under <c>/v3/lease/*</c> and the member
-/// list at <c>/v3/cluster/member/list</c> (protobuf's JSON mapping with proto field
+/// the JSON gateway for KV under <c>/v3/kv/*</c>, leases under <c>/v3/lease/*</c>, the member
+/// list at <c>/v3/cluster/member/list</c> and auth under <c>/v3/auth/*</c> (protobuf's JSON mapping with proto field
 /// names, as etcd's grpc-gateway: bytes in base64, 64-bit integers as strings).
 /// </summary>
 internal static class HttpEndpoints
@@ -45,6 +45,29 @@ internal static class HttpEndpoints
             list.Header = m.Header();
             return Task.FromResult(list);
         });
+        MapAuthGateway(app, member, auth);
+    }
+
+    /// <summary>etcd's grpc-gateway paths of the Auth service (<c>/v3/auth/status</c> is 3.5's).</summary>
+    private static void MapAuthGateway(IEndpointRouteBuilder app, MemberContext member, Auth.AuthInterceptor auth)
+    {
+        MapGateway<AuthenticateRequest, AuthenticateResponse>(app, "/v3/auth/authenticate", member, auth, AuthService.AuthenticateAsync);
+        MapGateway<AuthEnableRequest, AuthEnableResponse>(app, "/v3/auth/enable", member, auth, AuthService.EnableAsync);
+        MapGateway<AuthDisableRequest, AuthDisableResponse>(app, "/v3/auth/disable", member, auth, AuthService.DisableAsync);
+        MapGateway<AuthStatusRequest, AuthStatusResponse>(app, "/v3/auth/status", member, auth, AuthService.StatusAsync);
+        MapGateway<AuthUserAddRequest, AuthUserAddResponse>(app, "/v3/auth/user/add", member, auth, AuthService.UserAddAsync);
+        MapGateway<AuthUserGetRequest, AuthUserGetResponse>(app, "/v3/auth/user/get", member, auth, AuthService.UserGetAsync);
+        MapGateway<AuthUserListRequest, AuthUserListResponse>(app, "/v3/auth/user/list", member, auth, AuthService.UserListAsync);
+        MapGateway<AuthUserDeleteRequest, AuthUserDeleteResponse>(app, "/v3/auth/user/delete", member, auth, AuthService.UserDeleteAsync);
+        MapGateway<AuthUserChangePasswordRequest, AuthUserChangePasswordResponse>(app, "/v3/auth/user/changepw", member, auth, AuthService.UserChangePasswordAsync);
+        MapGateway<AuthUserGrantRoleRequest, AuthUserGrantRoleResponse>(app, "/v3/auth/user/grant", member, auth, AuthService.UserGrantRoleAsync);
+        MapGateway<AuthUserRevokeRoleRequest, AuthUserRevokeRoleResponse>(app, "/v3/auth/user/revoke", member, auth, AuthService.UserRevokeRoleAsync);
+        MapGateway<AuthRoleAddRequest, AuthRoleAddResponse>(app, "/v3/auth/role/add", member, auth, AuthService.RoleAddAsync);
+        MapGateway<AuthRoleGetRequest, AuthRoleGetResponse>(app, "/v3/auth/role/get", member, auth, AuthService.RoleGetAsync);
+        MapGateway<AuthRoleListRequest, AuthRoleListResponse>(app, "/v3/auth/role/list", member, auth, AuthService.RoleListAsync);
+        MapGateway<AuthRoleDeleteRequest, AuthRoleDeleteResponse>(app, "/v3/auth/role/delete", member, auth, AuthService.RoleDeleteAsync);
+        MapGateway<AuthRoleGrantPermissionRequest, AuthRoleGrantPermissionResponse>(app, "/v3/auth/role/grant", member, auth, AuthService.RoleGrantPermissionAsync);
+        MapGateway<AuthRoleRevokePermissionRequest, AuthRoleRevokePermissionResponse>(app, "/v3/auth/role/revoke", member, auth, AuthService.RoleRevokePermissionAsync);
     }
 
     /// <summary>etcd's /health: false with a reason on an alarm, without a leader, or when a
@@ -80,6 +103,14 @@ internal static class HttpEndpoints
 
     private static void MapGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, MemberContext member, Auth.AuthInterceptor auth, Func<MemberContext, TReq, CancellationToken, Task<TResp>> handler)
         where TReq : IMessage<TReq>, new()
+        where TResp : IMessage<TResp> =>
+        MapGateway<TReq, TResp>(app, path, member, auth, (m, r, _, ct) => handler(m, r, ct));
+
+    /// <summary>One gateway path: the JSON body parsed into <typeparamref name="TReq"/>, the
+    /// <c>Authorization</c> header's token resolved and checked as a gRPC call's (except for
+    /// Authenticate, which takes none), the handler run with the caller as the request's sender.</summary>
+    private static void MapGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, MemberContext member, Auth.AuthInterceptor auth, Func<MemberContext, TReq, Auth.AuthInfo?, CancellationToken, Task<TResp>> handler)
+        where TReq : IMessage<TReq>, new()
         where TResp : IMessage<TResp>
     {
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
@@ -99,13 +130,16 @@ internal static class HttpEndpoints
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
             }
-            if (auth.CheckGateway(path, request, http.Request.Headers.Authorization.ToString()) is { } denied)
+            Auth.AuthInfo? caller = null;
+            var sender = new Auth.RequestAuth("", member.Loop.Auth.Revision);
+            if (request is not AuthenticateRequest
+                && auth.CheckGateway(path, request, http.Request.Headers.Authorization.ToString(), out caller, out sender) is { } denied)
             {
                 return Error(denied.StatusCode, denied.Status.Detail);
             }
             try
             {
-                var response = await handler(member, request, http.RequestAborted).ConfigureAwait(false);
+                var response = await Auth.AuthInterceptor.WithSender(sender, () => handler(member, request, caller, http.RequestAborted)).ConfigureAwait(false);
                 return Results.Text(s_formatter.Format(response), "application/json");
             }
             catch (RpcException e)
@@ -120,7 +154,8 @@ internal static class HttpEndpoints
     {
         var http = code switch
         {
-            StatusCode.InvalidArgument or StatusCode.OutOfRange or StatusCode.FailedPrecondition => 400,
+            StatusCode.InvalidArgument or StatusCode.OutOfRange => 400,
+            StatusCode.FailedPrecondition => 412, // as etcd 3.4's gateway answers, e.g. "user name already exists"
             StatusCode.NotFound => 404,
             StatusCode.AlreadyExists or StatusCode.Aborted => 409,
             StatusCode.PermissionDenied => 403,
@@ -132,6 +167,6 @@ internal static class HttpEndpoints
             _ => 500,
         };
         var escaped = System.Text.Json.JsonEncodedText.Encode(message).ToString();
-        return Results.Text($"{{\"error\":\"{escaped}\",\"code\":{(int)code},\"message\":\"{escaped}\"}}", "application/json", Encoding.UTF8, http);
+        return Results.Text($"{{\"error\":\"{escaped}\",\"message\":\"{escaped}\",\"code\":{(int)code}}}", "application/json", Encoding.UTF8, http);
     }
 }

@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Ketch.Server.Http;
 
-/// <summary>Turns etcd-style listen URLs (<c>http://host:port</c>) into Kestrel endpoints.</summary>
+/// <summary>Turns etcd-style listen URLs (<c>http://host:port</c>, <c>https://host:port</c>) into
+/// Kestrel endpoints; TLS on the https ones is set up by the caller.</summary>
 internal static class ListenUrls
 {
     public static (string Host, int Port) Parse(string url)
@@ -11,10 +12,6 @@ internal static class ListenUrls
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "unix" or "https"))
         {
             throw new ArgumentException($"\"{url}\" is not a valid listen URL (expected http://host:port)");
-        }
-        if (uri.Scheme == "https")
-        {
-            throw new ArgumentException($"\"{url}\": TLS is not supported yet; use http://");
         }
         if (uri.IsDefaultPort && !url.Contains(":" + uri.Port, StringComparison.Ordinal))
         {

@@ -12,7 +12,13 @@ internal sealed partial class RaftLoop
     private const ulong MaxApplyGap = 5000;
 
     /// <summary>Proposes <paramref name="request"/> and waits until this member applied it.</summary>
-    public async Task<ApplyResult> ProposeAsync(RaftRequestKind kind, IMessage request, CancellationToken ct)
+    /// <param name="kind">What the request is.</param>
+    /// <param name="request">The etcd request.</param>
+    /// <param name="ct">Cancels the wait.</param>
+    /// <param name="auth">The client's user and the auth revision its permissions were checked at:
+    /// every member re-checks the request with them when it applies it. Null for the member's own
+    /// proposals (lease expiry, compaction, attributes), which are not checked.</param>
+    public async Task<ApplyResult> ProposeAsync(RaftRequestKind kind, IMessage request, CancellationToken ct, Auth.RequestAuth? auth = null)
     {
         ThrowIfFailed();
         if (CommitIndex > AppliedIndex + MaxApplyGap)
@@ -20,8 +26,8 @@ internal sealed partial class RaftLoop
             throw EtcdErrors.TooManyRequests;
         }
         var id = _ids.Next();
-        var data = RaftRequest.Encode(kind, id, request);
-        if (data.Length > _options.MaxRequestBytes + RaftRequest.HeaderBytes + 1024)
+        var data = RaftRequest.Encode(kind, id, request, auth);
+        if (data.Length > _options.MaxRequestBytes + RaftRequest.HeaderBytes + 1024 + (auth is null ? 0 : RaftRequest.AuthFixedBytes + (auth.User.Length * 3)))
         {
             throw EtcdErrors.RequestTooLarge;
         }

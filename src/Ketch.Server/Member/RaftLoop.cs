@@ -58,7 +58,8 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         Lessor = lessor;
         MemberId = memberId;
         _ids = new RequestIdGenerator(memberId, _time.GetUtcNow());
-        _applier = new Applier(kv, lessor, membership) { Auth = new Auth.AuthStore(_time) };
+        var tokens = Ketch.Server.Auth.AuthTokenSpec.Create(options.AuthToken, TimeSpan.FromSeconds(options.AuthTokenTtlSeconds), _time);
+        _applier = new Applier(kv, lessor, membership) { Auth = new Auth.AuthStore(_time, tokens) };
         _applier.LeaseKeys.Rebuild(kv);
         _applier.Auth.Recover(kv);
         _commands = Channel.CreateBounded<LoopCommand>(new BoundedChannelOptions(CommandQueueCapacity)
@@ -458,6 +459,8 @@ internal sealed partial class RaftLoop : IAsyncDisposable
 
     private void ApplyEntry(Entry entry)
     {
+        // One scope per entry: no store batch is written between its writes (KvStore.BeginApply).
+        using var scope = Kv.BeginApply();
         switch (entry.Type)
         {
             case EntryType.ConfChange:

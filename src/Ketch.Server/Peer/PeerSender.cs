@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Ketch.Raft;
 using Ketch.Raft.Encoding;
@@ -17,6 +19,7 @@ namespace Ketch.Server.Peer;
 internal sealed partial class PeerSender : IAsyncDisposable
 {
     private const int QueueCapacity = 4096;
+    private const int MaxBatchBytes = 1024 * 1024;
     private static readonly TimeSpan s_minBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(2);
 
@@ -25,18 +28,20 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly IReadOnlyList<string> _urls;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly Tls.TlsCredentials? _tls;
     private readonly Channel<Message> _queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
     private int _snapshotInFlight;
 
-    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, ILogger log)
+    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, ILogger log, Tls.TlsCredentials? tls = null)
     {
         _loop = loop;
         _peerId = peerId;
         _urls = urls;
         _time = time;
         _log = log;
+        _tls = tls;
         _run = Task.Run(RunAsync);
     }
 
@@ -65,7 +70,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 await StreamSnapshotAsync(m, writeStore).ConfigureAwait(false);
                 failed = false;
             }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or System.Security.Authentication.AuthenticationException)
             {
                 LogSnapshotFailed(_log, _peerId, e.Message);
             }
@@ -86,7 +91,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
         var url = new Uri(_urls[0]);
         using var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, _stop.Token).ConfigureAwait(false);
-        var stream = client.GetStream();
+        await using var stream = await PeerConnection.DialAsync(client, url, _tls, _stop.Token).ConfigureAwait(false);
         await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId, snapshot: true), _stop.Token).ConfigureAwait(false);
         var answer = new byte[1];
         await stream.ReadExactlyAsync(answer, _stop.Token).ConfigureAwait(false);
@@ -104,7 +109,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
         // message's index; the follower skips entries its store already holds).
         await Task.Run(() => writeStore(output), _stop.Token).ConfigureAwait(false);
         await output.FlushAsync(_stop.Token).ConfigureAwait(false);
-        client.Client.Shutdown(SocketShutdown.Send);
+        await PeerConnection.ShutdownSendAsync(client, stream).ConfigureAwait(false);
         // Wait for the receiver to close its side: the file is then synced on its disk.
         var rest = new byte[1];
         _ = await stream.ReadAsync(rest, _stop.Token).ConfigureAwait(false);
@@ -134,7 +139,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
                     connect.CancelAfter(TimeSpan.FromSeconds(1));
                     await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, connect.Token).ConfigureAwait(false);
                 }
-                var stream = client.GetStream();
+                await using var stream = await PeerConnection.DialAsync(client, url, _tls, _stop.Token).ConfigureAwait(false);
                 await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId), _stop.Token).ConfigureAwait(false);
                 var answer = new byte[1];
                 await stream.ReadExactlyAsync(answer, _stop.Token).ConfigureAwait(false);
@@ -150,8 +155,12 @@ internal sealed partial class PeerSender : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
             {
+                if (e is System.Security.Authentication.AuthenticationException)
+                {
+                    LogTlsFailed(_log, _peerId, url.ToString(), e.Message);
+                }
                 _loop.ReportUnreachable(_peerId);
                 DropQueued();
                 try
@@ -175,32 +184,52 @@ internal sealed partial class PeerSender : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(NetworkStream stream)
+    private async Task PumpAsync(Stream stream)
     {
-        var output = new BufferedStream(stream, 64 * 1024);
         var reader = _queue.Reader;
-        var header = new byte[4];
+        // One buffer for the life of the connection: each batch's frames are encoded straight
+        // into it and written with one call. Encoding every message into a fresh, growing array
+        // was a third of a busy leader's allocations, and garbage collections are what a member
+        // under load pays for most (docs/benchmarks.md).
+        var batch = new ArrayBufferWriter<byte>(64 * 1024);
         var snapshots = new List<Message>();
         while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
         {
-            while (reader.TryRead(out var m))
+            while (batch.WrittenCount < MaxBatchBytes && reader.TryRead(out var m))
             {
-                var bytes = RaftEncoding.ToBytes(m);
-                BinaryPrimitives.WriteInt32LittleEndian(header, bytes.Length);
-                await output.WriteAsync(header, _stop.Token).ConfigureAwait(false);
-                await output.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
+                AppendFrame(batch, m);
                 if (m.Type == MessageType.Snap)
                 {
                     snapshots.Add(m);
                 }
             }
-            await output.FlushAsync(_stop.Token).ConfigureAwait(false);
+            await stream.WriteAsync(batch.WrittenMemory, _stop.Token).ConfigureAwait(false);
+            await stream.FlushAsync(_stop.Token).ConfigureAwait(false);
             foreach (var _ in snapshots)
             {
                 _loop.ReportSnapshot(_peerId, failed: false);
             }
             snapshots.Clear();
+            if (batch.Capacity > MaxBatchBytes * 4)
+            {
+                batch = new ArrayBufferWriter<byte>(64 * 1024); // let one huge batch's buffer go
+            }
+            else
+            {
+                batch.ResetWrittenCount();
+            }
         }
+    }
+
+    /// <summary>Appends one frame: the message's length (int32 LE), then its encoding.</summary>
+    internal static void AppendFrame(ArrayBufferWriter<byte> output, Message m)
+    {
+        var start = output.WrittenCount;
+        output.GetSpan(4);
+        output.Advance(4);
+        RaftEncoding.Write(output, m);
+        var length = output.WrittenCount - start - 4;
+        BinaryPrimitives.WriteInt32LittleEndian(MemoryMarshal.AsMemory(output.WrittenMemory).Span.Slice(start, 4), length);
     }
 
     public async ValueTask DisposeAsync()
@@ -219,6 +248,9 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "sending a snapshot to {PeerId:x16} failed: {Reason}")]
     private static partial void LogSnapshotFailed(ILogger log, ulong peerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TLS with peer {PeerId:x16} at {Url} failed: {Reason}")]
+    private static partial void LogTlsFailed(ILogger log, ulong peerId, string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "peer {PeerId:x16} at {Url} refused our connection (code {Code}: 1 = other cluster)")]
     private static partial void LogRefused(ILogger log, ulong peerId, string url, byte code);

@@ -23,17 +23,23 @@ internal sealed partial class PeerTransport : IPeerTransport
     private readonly RaftLoop _loop;
     private readonly KetchServerOptions _options;
     private readonly ILogger _log;
+    private readonly Tls.TlsCredentials? _tls;
     private readonly ConcurrentDictionary<ulong, PeerSender> _senders = new();
     private readonly List<TcpListener> _listeners = [];
     private readonly List<Task> _tasks = [];
     private readonly CancellationTokenSource _stop = new();
     private long _refusedForeign;
 
-    public PeerTransport(RaftLoop loop, KetchServerOptions options, ILogger log)
+    /// <param name="loop">The member's Raft loop.</param>
+    /// <param name="options">The member's options (peer URLs, data directory).</param>
+    /// <param name="log">Where connection problems are logged.</param>
+    /// <param name="tls">The peer certificates, for https:// peer URLs (null: none configured).</param>
+    public PeerTransport(RaftLoop loop, KetchServerOptions options, ILogger log, Tls.TlsCredentials? tls = null)
     {
         _loop = loop;
         _options = options;
         _log = log;
+        _tls = tls;
     }
 
     /// <summary>Connections refused because the peer belongs to another cluster.</summary>
@@ -45,10 +51,13 @@ internal sealed partial class PeerTransport : IPeerTransport
         {
             var (host, port) = ListenUrls.Parse(url);
             var ip = string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(host.Trim('[', ']'));
+            var tls = Tls.TlsCredentials.IsHttps(url)
+                ? _tls ?? throw new ArgumentException($"peer URL {url} uses https: --peer-cert-file and --peer-key-file must be given (or --peer-auto-tls)")
+                : null;
             var listener = new TcpListener(ip, port);
             listener.Start();
             _listeners.Add(listener);
-            _tasks.Add(Task.Run(() => AcceptAsync(listener)));
+            _tasks.Add(Task.Run(() => AcceptAsync(listener, tls)));
         }
     }
 
@@ -86,7 +95,7 @@ internal sealed partial class PeerTransport : IPeerTransport
         {
             return;
         }
-        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _log);
+        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _log, _tls);
     }
 
     public void RemovePeer(ulong id)
@@ -97,7 +106,7 @@ internal sealed partial class PeerTransport : IPeerTransport
         }
     }
 
-    private async Task AcceptAsync(TcpListener listener)
+    private async Task AcceptAsync(TcpListener listener, Tls.TlsCredentials? tls)
     {
         while (!_stop.IsCancellationRequested)
         {
@@ -110,18 +119,18 @@ internal sealed partial class PeerTransport : IPeerTransport
             {
                 return;
             }
-            _ = Task.Run(() => ServeAsync(client));
+            _ = Task.Run(() => ServeAsync(client, tls));
         }
     }
 
-    private async Task ServeAsync(TcpClient client)
+    private async Task ServeAsync(TcpClient client, Tls.TlsCredentials? tls)
     {
         using (client)
         {
             try
             {
                 client.NoDelay = true;
-                var stream = client.GetStream();
+                await using var stream = await PeerConnection.AcceptAsync(client, tls, _stop.Token).ConfigureAwait(false);
                 var hello = new byte[PeerHandshake.Bytes];
                 await stream.ReadExactlyAsync(hello, _stop.Token).ConfigureAwait(false);
                 if (!PeerHandshake.TryRead(hello, out var clusterId, out var from, out var to, out var snapshotStream))
@@ -154,6 +163,8 @@ internal sealed partial class PeerTransport : IPeerTransport
                 if (snapshotStream)
                 {
                     await ReceiveSnapshotAsync(stream, from).ConfigureAwait(false);
+                    // The sender waits for our end of the connection: the file is synced.
+                    await PeerConnection.ShutdownSendAsync(client, stream).ConfigureAwait(false);
                     return;
                 }
                 var input = new BufferedStream(stream, 64 * 1024);
@@ -175,6 +186,10 @@ internal sealed partial class PeerTransport : IPeerTransport
                     }
                 }
             }
+            catch (System.Security.Authentication.AuthenticationException e)
+            {
+                LogTlsRefused(_log, client.Client.RemoteEndPoint?.ToString() ?? "?", e.Message);
+            }
             catch (Exception)
             {
                 // A broken or malformed stream: drop the connection; the peer reconnects.
@@ -185,7 +200,7 @@ internal sealed partial class PeerTransport : IPeerTransport
     /// <summary>Receives one snapshot: the Snap message, then the store's snapshot stream written
     /// to a file (synced) under the member directory; Raft gets the message with a reference to
     /// that file as its data (<see cref="SnapshotFile"/>), never the store in memory.</summary>
-    private async Task ReceiveSnapshotAsync(NetworkStream stream, ulong from)
+    private async Task ReceiveSnapshotAsync(Stream stream, ulong from)
     {
         var header = new byte[4];
         await stream.ReadExactlyAsync(header, _stop.Token).ConfigureAwait(false);
@@ -251,6 +266,9 @@ internal sealed partial class PeerTransport : IPeerTransport
 
     [LoggerMessage(Level = LogLevel.Information, Message = "received a snapshot at index {Index} from {From:x16} ({Bytes} bytes)")]
     private static partial void LogSnapshotReceived(ILogger log, ulong from, ulong index, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TLS handshake with a peer connection from {Remote} failed: {Reason}")]
+    private static partial void LogTlsRefused(ILogger log, string remote, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused peer {From:x16}: it belongs to cluster {Theirs:x16}, we are {Ours:x16}")]
     private static partial void LogForeign(ILogger log, ulong from, ulong theirs, ulong ours);
