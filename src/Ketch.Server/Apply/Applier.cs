@@ -28,6 +28,9 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
     /// whenever <see cref="Kv"/> is opened or replaced.</summary>
     public required AuthStore Auth { get; init; }
 
+    // The lease-keys lookup handed to every entry's auth check, made once (not a delegate per entry).
+    private Func<long, List<byte[]>>? _attachedKeys;
+
 
     public ApplyResult? Apply(Entry entry, RaftRequest request)
     {
@@ -36,7 +39,7 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
         {
             // A client request is checked again here, against the auth state of this point of the
             // log (etcd's authApplierV3): what was allowed when it arrived may not be any more.
-            if (request.Auth is { } sender && Auth.CheckEntry(sender, request.Kind, request.Payload.Span, LeaseKeys.Keys) is { } denied)
+            if (request.Auth is { } sender && Auth.CheckEntry(sender, request.Kind, request.Payload.Span, _attachedKeys ??= LeaseKeys.Keys) is { } denied)
             {
                 Kv.SetConsistentIndex(entry.Index, entry.Term);
                 return ApplyResult.Fail(denied);

@@ -31,7 +31,7 @@ internal sealed partial class RaftLoop
         {
             throw EtcdErrors.RequestTooLarge;
         }
-        var waiter = _waiters.Register(id) ?? throw EtcdErrors.TooManyRequests;
+        var waiter = _waiters.Register(id, Deadline()) ?? throw EtcdErrors.TooManyRequests;
         return await WaitAsync(id, waiter, new LoopCommand(LoopCommandKind.Propose, id, data), ct).ConfigureAwait(false);
     }
 
@@ -45,18 +45,28 @@ internal sealed partial class RaftLoop
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(context, id);
         memberJson.CopyTo(context, 8);
         var cc = new ConfChange(type, nodeId, context).ToV2();
-        var waiter = _waiters.Register(id) ?? throw EtcdErrors.TooManyRequests;
+        var waiter = _waiters.Register(id, Deadline()) ?? throw EtcdErrors.TooManyRequests;
         return await WaitAsync(id, waiter, new LoopCommand(LoopCommandKind.ProposeConfChange, id, ConfChange: cc), ct).ConfigureAwait(false);
     }
 
-    private async Task<ApplyResult> WaitAsync(ulong id, TaskCompletionSource<ApplyResult> waiter, LoopCommand command, CancellationToken ct)
+    /// <summary>When a proposal made now times out, on the loop's clock.</summary>
+    private long Deadline() =>
+        _time.GetTimestamp() + (long)(_options.EffectiveRequestTimeout.TotalSeconds * _time.TimestampFrequency);
+
+    private async Task<ApplyResult> WaitAsync(ulong id, Waiters.Waiter waiter, LoopCommand command, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
-        timeout.CancelAfter(_options.EffectiveRequestTimeout);
+        // The loop fails the waiter at its deadline (on a tick) or when it stops; only the client's
+        // own cancellation needs a registration here.
+        using var cancel = ct.CanBeCanceled
+            ? ct.UnsafeRegister(static s => ((Waiters.Waiter)s!).TrySetCanceled(), waiter)
+            : default;
         try
         {
-            await _commands.Writer.WriteAsync(command, timeout.Token).ConfigureAwait(false);
-            return await waiter.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            if (!_commands.Writer.TryWrite(command))
+            {
+                await EnqueueSlowAsync(command, ct).ConfigureAwait(false);
+            }
+            return await waiter.Task.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -69,8 +79,17 @@ internal sealed partial class RaftLoop
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {
+            _waiters.Cancel(id);
             throw EtcdErrors.Stopped;
         }
+    }
+
+    /// <summary>The loop's queue is full: wait for room, at most the request timeout.</summary>
+    private async Task EnqueueSlowAsync(LoopCommand command, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        timeout.CancelAfter(_options.EffectiveRequestTimeout);
+        await _commands.Writer.WriteAsync(command, timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>Waits until this member has applied everything committed before the call (a

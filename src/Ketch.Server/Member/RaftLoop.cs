@@ -258,6 +258,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
                 _node.Tick();
                 _ticks++;
                 _status = _node.Status();
+                _waiters.ExpireDue(_time.GetTimestamp(), EtcdErrors.Timeout);
                 OnLeaderTick();
                 break;
             case LoopCommandKind.Propose:
