@@ -133,14 +133,28 @@ internal sealed class WatchSession : IAsyncDisposable
             NoDelete = c.Filters.Contains(WatchCreateRequest.Types.FilterType.Nodelete),
             PrevKv = c.PrevKv,
         };
-        try
+        for (var waits = 0; ; )
         {
-            watcher = store.Watch(mvccRequest);
-        }
-        catch (Exception e) when (e is MvccException or ObjectDisposedException)
-        {
-            await SendAsync(new WatchResponse { Header = _member.Header(), WatchId = id, Created = true, Canceled = true, CancelReason = e.Message }).ConfigureAwait(false);
-            return;
+            try
+            {
+                watcher = store.Watch(mvccRequest);
+                break;
+            }
+            catch (ObjectDisposedException) when (waits < 100)
+            {
+                // The store is being replaced by a snapshot from the leader: watch its successor
+                // (answering "canceled" here left a client that had just connected with a dead watch).
+                var closed = store;
+                while (ReferenceEquals(store = _member.Loop.Kv, closed) && waits++ < 100)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), _member.Options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is MvccException or ObjectDisposedException)
+            {
+                await SendAsync(new WatchResponse { Header = _member.Header(), WatchId = id, Created = true, Canceled = true, CancelReason = e.Message }).ConfigureAwait(false);
+                return;
+            }
         }
         var entry = new Entry(watcher, CancellationTokenSource.CreateLinkedTokenSource(_stop.Token), c.ProgressNotify, c.Fragment)
         {
@@ -174,8 +188,24 @@ internal sealed class WatchSession : IAsyncDisposable
                 }
                 if (r is null)
                 {
-                    if (entry.Cancel.IsCancellationRequested || !await RewatchAsync(entry).ConfigureAwait(false))
+                    if (entry.Cancel.IsCancellationRequested)
                     {
+                        return;
+                    }
+                    if (!await RewatchAsync(entry).ConfigureAwait(false))
+                    {
+                        // Never a silent end: the client learns the watch is gone and can re-create it.
+                        if (!entry.Cancel.IsCancellationRequested)
+                        {
+                            await SendAsync(new WatchResponse
+                            {
+                                Header = _member.Header(),
+                                WatchId = id,
+                                Canceled = true,
+                                CancelReason = "mvcc: the watch could not follow the store to the installed snapshot",
+                            }).ConfigureAwait(false);
+                            Remove(id);
+                        }
                         return;
                     }
                     continue;
@@ -212,36 +242,42 @@ internal sealed class WatchSession : IAsyncDisposable
     /// watch the new store from the first revision not yet delivered, so the client sees no gap.</summary>
     private async Task<bool> RewatchAsync(Entry entry)
     {
-        // The old store closes before the new one is opened: wait (bounded) for the swap.
-        var store = _member.Loop.Kv;
-        for (var i = 0; i < 100 && ReferenceEquals(store, entry.Store) && !entry.Cancel.IsCancellationRequested; i++)
+        // The old store closes before the new one is opened: wait (bounded) for the swap. The new
+        // store may itself be replaced before we watch it (two snapshots in a row, a lagging member
+        // catching up): then it is closed when we get to it, and we wait for its successor.
+        for (var waits = 0; waits < 100 && !entry.Cancel.IsCancellationRequested;)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(50), _member.Options.TimeProvider, entry.Cancel.Token).ConfigureAwait(false);
-            store = _member.Loop.Kv;
-        }
-        if (ReferenceEquals(store, entry.Store))
-        {
-            return false;
-        }
-        try
-        {
-            var from = entry.NextRevision;
-            entry.Watcher = store.Watch(new MvccWatchRequest
+            var store = _member.Loop.Kv;
+            if (ReferenceEquals(store, entry.Store))
             {
-                Key = entry.Request.Key,
-                RangeEnd = entry.Request.RangeEnd,
-                StartRevision = from,
-                NoPut = entry.Request.NoPut,
-                NoDelete = entry.Request.NoDelete,
-                PrevKv = entry.Request.PrevKv,
-            });
-            entry.Store = store;
-            return true;
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _member.Options.TimeProvider, entry.Cancel.Token).ConfigureAwait(false);
+                waits++;
+                continue;
+            }
+            try
+            {
+                entry.Watcher = store.Watch(new MvccWatchRequest
+                {
+                    Key = entry.Request.Key,
+                    RangeEnd = entry.Request.RangeEnd,
+                    StartRevision = entry.NextRevision,
+                    NoPut = entry.Request.NoPut,
+                    NoDelete = entry.Request.NoDelete,
+                    PrevKv = entry.Request.PrevKv,
+                });
+                entry.Store = store;
+                return true;
+            }
+            catch (ObjectDisposedException)
+            {
+                entry.Store = store;
+            }
+            catch (MvccException)
+            {
+                return false;
+            }
         }
-        catch (Exception e) when (e is MvccException or ObjectDisposedException)
-        {
-            return false;
-        }
+        return false;
     }
 
     private IEnumerable<WatchResponse> Convert(long id, MvccWatchResponse r, bool fragment)
