@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Ketch.Testing;
 using Xunit;
@@ -116,46 +115,11 @@ public sealed partial class AuthCompatibilityTests
         }
     }
 
-    private static async Task<Run> EtcdctlAsync(string endpoint, string[] args, string stdin)
-    {
-        var psi = new ProcessStartInfo(Tools.Require("etcdctl", "etcd-client"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--endpoints=" + endpoint);
-        foreach (var x in args)
-        {
-            psi.ArgumentList.Add(x);
-        }
-        psi.Environment["ETCDCTL_API"] = "3";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardInput.WriteAsync(stdin);
-        p.StandardInput.Close();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-        return new Run(await stdout, await stderr, p.ExitCode);
-    }
+    private static Task<Run> EtcdctlAsync(string endpoint, string[] args, string stdin) =>
+        Clis.EtcdctlAsync(["--endpoints=" + endpoint, .. args], stdin);
 
-    private static async Task<Run> KetchctlAsync(string endpoint, string[] args, string stdin)
-    {
-        var o = new StringWriter { NewLine = "\n" };
-        var e = new StringWriter { NewLine = "\n" };
-        var rc = await Runner.RunAsync(["--endpoints=" + endpoint, .. args], o, e, new StringReader(stdin), new Dictionary<string, string>(), CancellationToken.None);
-        return new Run(o.ToString(), e.ToString(), rc);
-    }
+    private static Task<Run> KetchctlAsync(string endpoint, string[] args, string stdin) =>
+        Clis.KetchctlAsync(["--endpoints=" + endpoint, .. args], stdin);
 
     private static string Mask(string s) => Fields().Replace(Header().Replace(s, "\"header\":{}"), "\"$1\" : N");
 

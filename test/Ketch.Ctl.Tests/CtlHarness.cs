@@ -13,6 +13,57 @@ public sealed record Run(string Stdout, string Stderr, int ExitCode)
     public string Errors => string.Join('\n', Stderr.Split('\n').Where(l => !l.StartsWith("{\"level\"", StringComparison.Ordinal)));
 }
 
+/// <summary>The two CLIs run once each: etcdctl 3.4 as a process, ketchctl in-process.</summary>
+public static class Clis
+{
+    /// <summary>Runs etcdctl (API 3) with <paramref name="args"/> as given (endpoints included),
+    /// feeding <paramref name="stdin"/>; killed if it runs past 30 s.</summary>
+    public static async Task<Run> EtcdctlAsync(IEnumerable<string> args, string? stdin = null, Dictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo(Tools.Require("etcdctl", "etcd-client"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        psi.Environment["ETCDCTL_API"] = "3";
+        foreach (var (k, v) in env ?? [])
+        {
+            psi.Environment[k] = v;
+        }
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.StandardInput.WriteAsync(stdin ?? "");
+        p.StandardInput.Close();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
+        return new Run(await stdout, await stderr, p.ExitCode);
+    }
+
+    /// <summary>Runs ketchctl in-process with <paramref name="args"/> as given.</summary>
+    public static async Task<Run> KetchctlAsync(IEnumerable<string> args, string? stdin = null, Dictionary<string, string>? env = null, CancellationToken interrupt = default)
+    {
+        var o = new StringWriter { NewLine = "\n" };
+        var e = new StringWriter { NewLine = "\n" };
+        var rc = await Runner.RunAsync([.. args], o, e, new StringReader(stdin ?? ""), env ?? [], interrupt);
+        return new Run(o.ToString(), e.ToString(), rc);
+    }
+}
+
 /// <summary>A cluster shared by a test class, plus runners for etcdctl (a process) and ketchctl (in-process).
 /// A real etcd; <see cref="KetchCtlFixture"/> runs the same on ketch.</summary>
 public partial class CtlFixture : IAsyncLifetime
@@ -32,42 +83,11 @@ public partial class CtlFixture : IAsyncLifetime
 
     public Task DisposeAsync() => Cluster.DisposeAsync().AsTask();
 
-    public async Task<Run> EtcdctlAsync(string[] args, string? stdin = null, Dictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo(Tools.Require("etcdctl", "etcd-client"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--endpoints=" + Endpoint);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        psi.Environment["ETCDCTL_API"] = "3";
-        foreach (var (k, v) in env ?? [])
-        {
-            psi.Environment[k] = v;
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardInput.WriteAsync(stdin ?? "");
-        p.StandardInput.Close();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        return new Run(await stdout, await stderr, p.ExitCode);
-    }
+    public Task<Run> EtcdctlAsync(string[] args, string? stdin = null, Dictionary<string, string>? env = null) =>
+        Clis.EtcdctlAsync(["--endpoints=" + Endpoint, .. args], stdin, env);
 
-    public async Task<Run> KetchctlAsync(string[] args, string? stdin = null, Dictionary<string, string>? env = null, CancellationToken interrupt = default)
-    {
-        var o = new StringWriter { NewLine = "\n" };
-        var e = new StringWriter { NewLine = "\n" };
-        var rc = await Runner.RunAsync(["--endpoints=" + Endpoint, .. args], o, e, new StringReader(stdin ?? ""), env ?? [], interrupt);
-        return new Run(o.ToString(), e.ToString(), rc);
-    }
+    public Task<Run> KetchctlAsync(string[] args, string? stdin = null, Dictionary<string, string>? env = null, CancellationToken interrupt = default) =>
+        Clis.KetchctlAsync(["--endpoints=" + Endpoint, .. args], stdin, env, interrupt);
 
     /// <summary>Runs both and asserts equal stdout, error text and exit code (after <paramref name="normalize"/>).</summary>
     public async Task<(Run Etcdctl, Run Ketchctl)> SameAsync(string[] args, string? stdin = null, bool normalize = false, Func<Task>? before = null)

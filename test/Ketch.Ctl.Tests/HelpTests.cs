@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Ketch.Testing;
 using Xunit;
@@ -211,49 +210,7 @@ public sealed class HelpTests
         return sections;
     }
 
-    private static Task<Run> EtcdctlAsync(params string[] args) => RunEtcdctlAsync(args);
+    private static Task<Run> EtcdctlAsync(params string[] args) => Clis.EtcdctlAsync(args);
 
-    internal static async Task<Run> RunEtcdctlAsync(IReadOnlyList<string> args, string stdin = "", string? endpoint = null)
-    {
-        var psi = new ProcessStartInfo(Tools.Require("etcdctl", "etcd-client"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        if (endpoint is not null)
-        {
-            psi.ArgumentList.Add("--endpoints=" + endpoint);
-        }
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        psi.Environment["ETCDCTL_API"] = "3";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardInput.WriteAsync(stdin);
-        p.StandardInput.Close();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-        return new Run(await stdout, await stderr, p.ExitCode);
-    }
-
-    private static async Task<Run> KetchctlAsync(params string[] args)
-    {
-        var o = new StringWriter { NewLine = "\n" };
-        var e = new StringWriter { NewLine = "\n" };
-        var rc = await Runner.RunAsync(args, o, e, new StringReader(""), new Dictionary<string, string>(), CancellationToken.None);
-        return new Run(o.ToString(), e.ToString(), rc);
-    }
+    private static Task<Run> KetchctlAsync(params string[] args) => Clis.KetchctlAsync(args);
 }

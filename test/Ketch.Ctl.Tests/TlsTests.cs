@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ketch.Client;
 using Ketch.Server;
 using Ketch.Server.Tls;
@@ -61,36 +60,11 @@ public sealed class TlsTests : IAsyncLifetime
         }
     }
 
-    private static async Task<Run> KetchctlAsync(string[] args, Dictionary<string, string>? env = null)
-    {
-        var o = new StringWriter { NewLine = "\n" };
-        var e = new StringWriter { NewLine = "\n" };
-        var rc = await Runner.RunAsync(["--dial-timeout=3s", "--command-timeout=5s", .. args], o, e, new StringReader(""), env ?? [], default);
-        return new Run(o.ToString(), e.ToString(), rc);
-    }
+    private static Task<Run> KetchctlAsync(string[] args, Dictionary<string, string>? env = null) =>
+        Clis.KetchctlAsync(["--dial-timeout=3s", "--command-timeout=5s", .. args], env: env);
 
-    private static async Task<Run> EtcdctlAsync(string[] args)
-    {
-        var psi = new ProcessStartInfo(Tools.Require("etcdctl", "etcd-client"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.Environment["ETCDCTL_API"] = "3";
-        psi.ArgumentList.Add("--dial-timeout=3s");
-        psi.ArgumentList.Add("--command-timeout=5s");
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        return new Run(await stdout, await stderr, p.ExitCode);
-    }
+    private static Task<Run> EtcdctlAsync(string[] args) =>
+        Clis.EtcdctlAsync(["--dial-timeout=3s", "--command-timeout=5s", .. args]);
 
     [Fact]
     public async Task Ketchctl_with_certificates_over_https_matches_etcdctl()
