@@ -18,6 +18,10 @@ internal abstract class Command
     /// <summary>Longer prose for help's DESCRIPTION section (cobra's <c>Long</c>); empty: no section.</summary>
     public virtual string Description => "";
 
+    /// <summary>Whether help's usage line ends with <c>[flags]</c> (cobra's <c>DisableFlagsInUseLine</c> turns it off,
+    /// as etcdctl's <c>completion bash</c> does).</summary>
+    public virtual bool FlagsInUsage => true;
+
     public abstract Task<int> RunAsync(CtlContext ctx, ParsedArgs args);
 }
 

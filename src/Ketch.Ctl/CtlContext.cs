@@ -46,6 +46,9 @@ internal sealed class CtlContext
     /// <summary>Canceled on Ctrl-C (or by a test).</summary>
     public CancellationToken Interrupt { get; init; }
 
+    /// <summary>The clock of periodic output (<c>make-mirror</c>'s count every 30 s); tests run it faster.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public IReadOnlyList<string> Endpoints => Args.Get("endpoints").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>From <c>--user</c> / <c>--password</c>, asked for once (null: no user).</summary>
@@ -74,13 +77,35 @@ internal sealed class CtlContext
 
     public KetchClient Client(IReadOnlyList<string>? endpoints = null)
     {
-        var tls = Tls(out var secure);
+        string? File(string flag) => Args.Get(flag) is { Length: > 0 } f ? f : null;
+        return Client(endpoints ?? Endpoints, File("cacert"), File("cert"), File("key"), Args.Bool("insecure-transport"),
+            Args.Bool("insecure-skip-tls-verify"), Credentials);
+    }
+
+    /// <summary>A client of another cluster (<c>make-mirror</c>'s destination): its own TLS files and transport
+    /// choice, no server-certificate skipping and no user, as etcdctl builds it.</summary>
+    public KetchClient Client(IReadOnlyList<string> endpoints, string? cacert, string? cert, string? key, bool insecureTransport) =>
+        Client(endpoints, cacert, cert, key, insecureTransport, skipVerify: false, credentials: null);
+
+    private KetchClient Client(IReadOnlyList<string> endpoints, string? cacert, string? cert, string? key, bool insecureTransport, bool skipVerify,
+        (string User, string Password)? credentials)
+    {
+        var tls = Tls(cacert, cert, key, insecureTransport, skipVerify, out var secure);
         // etcdctl: "host:port" is dialed with TLS once --cacert, --cert, --key or
         // --insecure-transport=false ask for it; "http://" and "https://" endpoints say it themselves.
-        var urls = (endpoints ?? Endpoints).Select(e => e.Contains("://", StringComparison.Ordinal) ? e : (secure ? "https://" : "http://") + e).ToList();
+        var urls = endpoints.Select(e => e.Contains("://", StringComparison.Ordinal) ? e : (secure ? "https://" : "http://") + e).ToList();
         try
         {
-            return Client(urls, tls);
+            return new KetchClient(new KetchClientOptions
+            {
+                Endpoints = urls,
+                Tls = tls,
+                Username = credentials?.User,
+                Password = credentials?.Password,
+                DialTimeout = Args.Duration("dial-timeout"),
+                RequireLeader = false,
+                MaxRetries = 3,
+            });
         }
         catch (ArgumentException e)
         {
@@ -88,30 +113,16 @@ internal sealed class CtlContext
         }
     }
 
-    /// <summary>The TLS settings of the global flags; <paramref name="secure"/>: endpoints without a
+    /// <summary>The TLS settings of a client; <paramref name="secure"/>: endpoints without a
     /// scheme use TLS (as etcdctl, <c>--insecure-skip-tls-verify</c> alone does not ask for it, but
     /// unlike etcdctl 3.4 it is honoured on <c>https://</c> endpoints).</summary>
-    private KetchTlsOptions? Tls(out bool secure)
+    private static KetchTlsOptions? Tls(string? cacert, string? cert, string? key, bool insecureTransport, bool skipVerify, out bool secure)
     {
-        string? File(string flag) => Args.Get(flag) is { Length: > 0 } f ? f : null;
-        var (cacert, cert, key) = (File("cacert"), File("cert"), File("key"));
-        var skip = Args.Bool("insecure-skip-tls-verify");
-        secure = cacert is not null || cert is not null || key is not null || !Args.Bool("insecure-transport");
-        return secure || skip
-            ? new KetchTlsOptions { TrustedCaFile = cacert, CertFile = cert, KeyFile = key, InsecureSkipVerify = skip }
+        secure = cacert is not null || cert is not null || key is not null || !insecureTransport;
+        return secure || skipVerify
+            ? new KetchTlsOptions { TrustedCaFile = cacert, CertFile = cert, KeyFile = key, InsecureSkipVerify = skipVerify }
             : null;
     }
-
-    private KetchClient Client(IReadOnlyList<string> endpoints, KetchTlsOptions? tls) => new(new KetchClientOptions
-    {
-        Endpoints = endpoints,
-        Tls = tls,
-        Username = Credentials?.User,
-        Password = Credentials?.Password,
-        DialTimeout = Args.Duration("dial-timeout"),
-        RequireLeader = false,
-        MaxRetries = 3,
-    });
 
     /// <summary>A token for one short request: the command timeout, or Ctrl-C.</summary>
     public CancellationTokenSource Timeout()

@@ -66,7 +66,7 @@ internal static class Help
         var persistent = GroupOf(command)?.Persistent ?? [];
         var sb = new StringBuilder();
         sb.Append($"NAME:\n\t{command.Name} - {command.Short}\n\n");
-        sb.Append($"USAGE:\n\t{UsageLine(command.Name, command.Usage)}\n\n");
+        sb.Append($"USAGE:\n\t{UsageLine(command.Name, command.Usage, command.FlagsInUsage)}\n\n");
         Description(sb, command.Description);
         sb.Append("OPTIONS:\n");
         var local = command.Flags.Where(f => persistent.All(p => p.Name != f.Name));
@@ -115,8 +115,8 @@ internal static class Help
     }
 
     /// <summary>cobra's usage line: the program, the command's words, its arguments, and <c>[flags]</c>.</summary>
-    private static string UsageLine(string name, string usage) =>
-        $"{Binary} {name}{(usage.Length > 0 ? " " + usage : "")} [flags]";
+    private static string UsageLine(string name, string usage, bool flags = true) =>
+        $"{Binary} {name}{(usage.Length > 0 ? " " + usage : "")}{(flags ? " [flags]" : "")}";
 
     /// <summary>cobra's <c>--help</c> flag, which every command has: <c>help for &lt;its last word&gt;</c>.</summary>
     private static Flag HelpFlag(string name) => new("help", IsBool: true, Short: "h", Default: "false", Usage: "help for " + name);

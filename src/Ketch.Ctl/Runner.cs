@@ -11,7 +11,7 @@ internal static class Runner
         new GetCommand(), new PutCommand(), new DelCommand(), new TxnCommand(), new CompactionCommand(), new WatchCommand(),
         .. LeaseCommand.All, .. MemberCommand.All, .. EndpointCommand.All, .. AlarmCommand.All,
         .. AuthCommand.All, .. UserCommand.All, .. RoleCommand.All,
-        new DefragCommand(), .. SnapshotCommand.All, .. CheckCommand.All, new MoveLeaderCommand(), new LockCommand(), new ElectCommand(), new VersionCommand(),
+        new DefragCommand(), new MakeMirrorCommand(), new MigrateCommand(), .. SnapshotCommand.All, .. CheckCommand.All, new MoveLeaderCommand(), new LockCommand(), new ElectCommand(), new VersionCommand(),
         .. CompletionCommand.All, new HelpCommand(),
     ];
 
@@ -23,8 +23,9 @@ internal static class Runner
     ];
 
     // stdinIsTerminal: stdin is the console's terminal, so passwords are read from it with echo off.
+    // clock: the clock of periodic output (null: the system's); tests pass a faster one.
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin,
-        IReadOnlyDictionary<string, string> env, CancellationToken interrupt, bool stdinIsTerminal = false)
+        IReadOnlyDictionary<string, string> env, CancellationToken interrupt, bool stdinIsTerminal = false, TimeProvider? clock = null)
     {
         try
         {
@@ -57,7 +58,11 @@ internal static class Runner
             parsed.FromEnvironment(env, CtlContext.GlobalFlags);
             // Drop the command's own words from the positional arguments.
             parsed.Positional.RemoveRange(0, command.Name.Split(' ').Length);
-            var ctx = new CtlContext { Out = stdout, Err = stderr, In = stdin, InIsTerminal = stdinIsTerminal, Args = parsed, Interrupt = interrupt, Env = env };
+            var ctx = new CtlContext
+            {
+                Out = stdout, Err = stderr, In = stdin, InIsTerminal = stdinIsTerminal, Args = parsed, Interrupt = interrupt, Env = env,
+                Clock = clock ?? TimeProvider.System,
+            };
             return await command.RunAsync(ctx, parsed).ConfigureAwait(false);
         }
         catch (CtlException ex)

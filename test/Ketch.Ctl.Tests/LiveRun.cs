@@ -63,6 +63,16 @@ public sealed class LiveRun : IAsyncDisposable
     /// <summary>The exit code once it ends by itself (fails after 20 s).</summary>
     public Task<int> ExitAsync() => _exit.WaitAsync(TimeSpan.FromSeconds(20));
 
+    /// <summary>Stops it (kills etcdctl, interrupts ketchctl) and returns its exit code (fails after 20 s).</summary>
+    public async Task<int> StopAsync()
+    {
+        if (!_exit.IsCompleted)
+        {
+            await _stop();
+        }
+        return await _exit.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
     /// <summary>Stops it (kills etcdctl, interrupts ketchctl) if still running.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -129,7 +139,8 @@ public sealed class LiveRun : IAsyncDisposable
             });
     }
 
-    public static LiveRun Ketchctl(string endpoint, string[] args, Dictionary<string, string>? env = null)
+    /// <summary>ketchctl in-process; <paramref name="clock"/> times its periodic output (null: the system's).</summary>
+    public static LiveRun Ketchctl(string endpoint, string[] args, Dictionary<string, string>? env = null, TimeProvider? clock = null)
     {
         var stdin = new ChannelReader();
         var cts = new CancellationTokenSource();
@@ -146,7 +157,7 @@ public sealed class LiveRun : IAsyncDisposable
                 var e = new BuilderWriter(run._err);
                 try
                 {
-                    return await Task.Run(() => Runner.RunAsync(["--endpoints=" + endpoint, .. args], o, e, stdin, env ?? [], cts.Token));
+                    return await Task.Run(() => Runner.RunAsync(["--endpoints=" + endpoint, .. args], o, e, stdin, env ?? [], cts.Token, clock: clock));
                 }
                 finally
                 {
