@@ -88,6 +88,11 @@ internal sealed class CtlContext
         }
     }
 
+    /// <summary>The TLS settings of the global flags (<c>--cacert</c>, <c>--cert</c>, <c>--key</c>,
+    /// <c>--insecure-skip-tls-verify</c>), null when they ask for none: for plain HTTPS requests
+    /// to an endpoint (<c>check datascale</c>'s <c>/metrics</c>).</summary>
+    public KetchTlsOptions? TlsOptions => Tls(out _);
+
     /// <summary>The TLS settings of the global flags; <paramref name="secure"/>: endpoints without a
     /// scheme use TLS (as etcdctl, <c>--insecure-skip-tls-verify</c> alone does not ask for it, but
     /// unlike etcdctl 3.4 it is honoured on <c>https://</c> endpoints).</summary>
