@@ -13,13 +13,14 @@ internal static class ArgParser
         ["put", "range", "txn-put", "txn-mixed", "watch", "watch-latency", "lease-keepalive", "fsync-probe"];
 
     private static readonly HashSet<string> s_flags =
-        ["--json", "--tsv", "--sequential-keys", "--prefix", "--no-progress"];
+        ["--json", "--tsv", "--sequential-keys", "--prefix", "--no-progress", "--insecure-skip-tls-verify"];
 
     private static readonly HashSet<string> s_valued =
     [
         "--endpoints", "--conns", "--clients", "--total", "--duration", "--rate", "--timeout", "--warmup",
         "--key-size", "--val-size", "--key-space", "--key", "--consistency", "--txn-ops",
         "--read-ratio", "--watchers", "--streams", "--lease-ttl", "--path", "--block-size", "--seed", "--cpu-pids",
+        "--cacert", "--cert", "--key",
     ];
 
     public const string Usage = """
@@ -36,7 +37,8 @@ internal static class ArgParser
           fsync-probe      append --block-size bytes + fdatasync in a loop in --path (the disk's limit)
 
         common options:
-          --endpoints a,b  client URLs (http://127.0.0.1:23790,...); connection i uses endpoint i mod n
+          --endpoints a,b  client URLs (http://127.0.0.1:23790, https://...); connection i uses endpoint i mod n;
+                           host:port is TLS when a TLS option is given, as with etcd's benchmark
           --conns N        gRPC connections (one GrpcChannel each)       default 1
           --clients N      concurrent clients, spread over the conns     default 1
           --total N        operations in all                             default 10000 if no --duration
@@ -49,6 +51,12 @@ internal static class ArgParser
           --no-progress    no progress line on stderr
           --seed N         seed of random keys                           default 1
           --cpu-pids a,b   local server PIDs: report their CPU time per operation (from /proc)
+
+        TLS (etcd's benchmark flags):
+          --cacert F       verify the members' certificates against this CA bundle
+          --cert F         client certificate to show (members with --client-cert-auth)
+          --key F          its private key
+          --insecure-skip-tls-verify   accept any member certificate (e.g. --auto-tls members)
         """;
 
     public static bool TryParse(IReadOnlyList<string> args, out BenchOptions? options, out string? error)
@@ -112,19 +120,31 @@ internal static class ArgParser
         return Build(workload, values, out options, out error);
     }
 
+    /// <summary>The TLS options, null when none is given.</summary>
+    private static Ketch.Client.KetchTlsOptions? Tls(Dictionary<string, string> v)
+    {
+        string? File(string name) => v.GetValueOrDefault(name) is { Length: > 0 } f ? f : null;
+        var (cacert, cert, key, skip) = (File("--cacert"), File("--cert"), File("--key"), v.ContainsKey("--insecure-skip-tls-verify"));
+        return cacert is null && cert is null && key is null && !skip
+            ? null
+            : new Ketch.Client.KetchTlsOptions { TrustedCaFile = cacert, CertFile = cert, KeyFile = key, InsecureSkipVerify = skip };
+    }
+
     private static bool Build(string workload, Dictionary<string, string> v, out BenchOptions? options, out string? error)
     {
         options = null;
         var p = new ValueReader(v);
         var endpoints = new List<Uri>();
+        var tls = Tls(v);
         if (v.TryGetValue("--endpoints", out var eps))
         {
             foreach (var e in eps.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                var text = e.Contains("://", StringComparison.Ordinal) ? e : "http://" + e;
-                if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.IsDefaultPort)
+                // As clientv3: a bare host:port is dialed with TLS when TLS settings are given.
+                var text = e.Contains("://", StringComparison.Ordinal) ? e : (tls is null ? "http://" : "https://") + e;
+                if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.IsDefaultPort)
                 {
-                    error = $"bad endpoint '{e}': want http://host:port or host:port";
+                    error = $"bad endpoint '{e}': want http://host:port, https://host:port or host:port";
                     return false;
                 }
                 endpoints.Add(uri);
@@ -198,6 +218,7 @@ internal static class ArgParser
             ProbeBlockBytes = p.Int("--block-size", 128, 1, 64 << 20),
             Seed = p.Int("--seed", 1, int.MinValue, int.MaxValue),
             CpuPids = cpuPids,
+            Tls = tls,
         };
         if (p.Error is not null)
         {

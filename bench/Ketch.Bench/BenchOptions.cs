@@ -71,6 +71,10 @@ internal sealed class BenchOptions
     /// <summary>Server processes on this machine whose CPU time the report includes (<see cref="CpuSampler"/>).</summary>
     public IReadOnlyList<int> CpuPids { get; init; } = [];
 
+    /// <summary>TLS towards the members (<c>--cacert</c>, <c>--cert</c>, <c>--key</c>,
+    /// <c>--insecure-skip-tls-verify</c>); null: none given. Used on https endpoints.</summary>
+    public Ketch.Client.KetchTlsOptions? Tls { get; init; }
+
     /// <summary>The stop condition the run uses: a count, a duration, or both (whichever comes first).</summary>
     public bool Bounded => Total is not null || Duration is not null;
 }

@@ -14,8 +14,13 @@ internal sealed class ChannelPool : IDisposable
     private readonly GrpcChannel[] _channels;
 
     /// <summary>No endpoints (the fsync probe) means no channels.</summary>
-    public ChannelPool(IReadOnlyList<Uri> endpoints, int conns)
+    /// <param name="endpoints">The members' client URLs.</param>
+    /// <param name="conns">How many connections.</param>
+    /// <param name="tls">TLS for https endpoints: files are read here (null: the system's CAs, no client certificate).</param>
+    /// <exception cref="ArgumentException">A TLS file is missing or does not load.</exception>
+    public ChannelPool(IReadOnlyList<Uri> endpoints, int conns, Ketch.Client.KetchTlsOptions? tls = null)
     {
+        var ssl = tls?.Load();
         _channels = new GrpcChannel[endpoints.Count == 0 ? 0 : conns];
         for (var i = 0; i < _channels.Length; i++)
         {
@@ -32,13 +37,24 @@ internal sealed class ChannelPool : IDisposable
                 // Large windows: watch streams carry many events, puts carry large values.
                 InitialHttp2StreamWindowSize = 4 << 20,
             };
-            _channels[i] = GrpcChannel.ForAddress(endpoints[i % endpoints.Count], new GrpcChannelOptions
+            if (ssl is not null)
+            {
+                // A copy per handler: each handler fills in its target host.
+                handler.SslOptions = new()
+                {
+                    ClientCertificateContext = ssl.ClientCertificateContext,
+                    CertificateRevocationCheckMode = ssl.CertificateRevocationCheckMode,
+                    RemoteCertificateValidationCallback = ssl.RemoteCertificateValidationCallback,
+                };
+            }
+            var endpoint = endpoints[i % endpoints.Count];
+            _channels[i] = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
             {
                 HttpHandler = handler,
                 DisposeHttpClient = true,
                 MaxReceiveMessageSize = 64 << 20,
                 MaxSendMessageSize = 64 << 20,
-                Credentials = ChannelCredentials.Insecure,
+                Credentials = endpoint.Scheme == Uri.UriSchemeHttps ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure,
             });
         }
     }

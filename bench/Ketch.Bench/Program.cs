@@ -35,7 +35,18 @@ IWorkload workload = options!.Workload switch
     _ => throw new InvalidOperationException("ArgParser accepted an unknown workload: " + options.Workload),
 };
 
-using var pool = new ChannelPool(options.Endpoints, options.Conns);
+ChannelPool pool;
+try
+{
+    pool = new ChannelPool(options.Endpoints, options.Conns, options.Tls);
+}
+catch (ArgumentException e)
+{
+    // etcd's benchmark: "bad tls config: ..." and exit 1.
+    await Console.Error.WriteLineAsync("ketch-bench: bad tls config: " + e.Message);
+    return 1;
+}
+using var poolScope = pool;
 RunResult result;
 try
 {

@@ -115,7 +115,7 @@ internal sealed class Connection : IDisposable
                 reauthenticated = true;
                 await Auth.RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable || (ex.StatusCode == StatusCode.Internal && NeverSent(ex)))
             {
                 MarkFailed(index);
                 if (attempt >= Options.MaxRetries || !(retry == Retry.Safe || NeverSent(ex)))
@@ -166,6 +166,16 @@ internal sealed class Connection : IDisposable
                 return true;
             }
             if (e is System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+            // The HTTP/2 connection never came up (no SETTINGS from the server), so no request went
+            // out on it: what a member that refuses our client certificate looks like under TLS 1.3,
+            // where the refusal arrives after the handshake, at the first read. SocketsHttpHandler
+            // gives no error code for it (an IOException or an HttpRequestException, whose error is
+            // Unknown or InvalidResponse depending on when the close arrives), only this text,
+            // which the runtime does not localize.
+            if (e is IOException or HttpRequestException && e.Message.StartsWith("An HTTP/2 connection could not be established", StringComparison.Ordinal))
             {
                 return true;
             }

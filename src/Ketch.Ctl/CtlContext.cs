@@ -113,6 +113,18 @@ internal sealed class CtlContext
         }
     }
 
+    /// <summary>The TLS settings of the global flags (<c>--cacert</c>, <c>--cert</c>, <c>--key</c>,
+    /// <c>--insecure-skip-tls-verify</c>), null when they ask for none: for plain HTTPS requests
+    /// to an endpoint (<c>check datascale</c>'s <c>/metrics</c>).</summary>
+    public KetchTlsOptions? TlsOptions
+    {
+        get
+        {
+            string? File(string flag) => Args.Get(flag) is { Length: > 0 } f ? f : null;
+            return Tls(File("cacert"), File("cert"), File("key"), Args.Bool("insecure-transport"), Args.Bool("insecure-skip-tls-verify"), out _);
+        }
+    }
+
     /// <summary>The TLS settings of a client; <paramref name="secure"/>: endpoints without a
     /// scheme use TLS (as etcdctl, <c>--insecure-skip-tls-verify</c> alone does not ask for it, but
     /// unlike etcdctl 3.4 it is honoured on <c>https://</c> endpoints).</summary>

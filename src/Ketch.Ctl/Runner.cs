@@ -101,8 +101,10 @@ internal static class Runner
     {
         StatusCode.DeadlineExceeded => "context deadline exceeded",
         StatusCode.Cancelled => "context canceled",
-        // grpc-go keeps retrying a refused connection until the deadline passes.
-        StatusCode.Unavailable when Ketch.Client.Connection.NeverSent(ex) => "context deadline exceeded",
+        // grpc-go keeps retrying a connection it cannot set up (refused, a TLS handshake that
+        // fails, a client certificate the member refuses) until the deadline passes. Grpc.Net
+        // reports a failed TLS handshake as Internal.
+        StatusCode.Unavailable or StatusCode.Internal when Ketch.Client.Connection.NeverSent(ex) => "context deadline exceeded",
         // clientv3 turns the server's own errors (all "etcdserver: ...") into their text; any other status keeps
         // grpc-go's form, e.g. hashkv's "rpc error: code = Unknown desc = auth: user name is empty".
         _ when ex.Status.Detail.StartsWith("etcdserver: ", StringComparison.Ordinal) => ex.Status.Detail,

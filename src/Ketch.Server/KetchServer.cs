@@ -84,6 +84,7 @@ public sealed class KetchServer : IAsyncDisposable
             var member = new MemberContext(_loop, _options);
             _leaderClient = new LeaderClient(_loop, _clientTls);
             member.LeaderClient = _leaderClient;
+            member.ClientTls = _clientTls;
             _app = BuildApp(member);
             await _app.StartAsync(cancellationToken).ConfigureAwait(false);
             _loop.Start(_transport);

@@ -6,7 +6,8 @@ namespace Ketch;
 /// (<c>name: infra1</c>, <c>listen-client-urls: http://...</c>, <c>heartbeat-interval: 100</c>), and
 /// its TLS sections <c>client-transport-security</c> and <c>peer-transport-security</c> whose keys
 /// (<c>cert-file</c>, <c>key-file</c>, <c>client-cert-auth</c>, <c>trusted-ca-file</c>,
-/// <c>auto-tls</c>) become the flags of the same name, with <c>peer-</c> for the peer section.</summary>
+/// <c>auto-tls</c>) become the flags of the same name, with <c>peer-</c> for the peer section.
+/// A YAML list (<c>cipher-suites:</c>, URL lists) becomes the flag's comma-separated value.</summary>
 internal static class ConfigFile
 {
     public static Dictionary<string, string> Load(string path)

@@ -34,6 +34,20 @@ public class ArgParserTests
     }
 
     [Fact]
+    public void Tls_options_as_etcds_benchmark()
+    {
+        Assert.Null(Parse("put", "--endpoints", "h:1").Tls);
+        // With a TLS option a bare host:port means https (clientv3); explicit schemes stay.
+        var o = Parse("put", "--endpoints", "h:1,http://h:2,https://h:3", "--cacert", "/ca.pem", "--cert=/c.pem", "--key", "/k.pem");
+        Assert.Equal([new Uri("https://h:1"), new Uri("http://h:2"), new Uri("https://h:3")], o.Endpoints);
+        Assert.Equal(("/ca.pem", "/c.pem", "/k.pem", false), (o.Tls!.TrustedCaFile, o.Tls.CertFile, o.Tls.KeyFile, o.Tls.InsecureSkipVerify));
+        var skip = Parse("range", "--endpoints", "https://h:3", "--insecure-skip-tls-verify");
+        Assert.True(skip.Tls!.InsecureSkipVerify);
+        Assert.Null(skip.Tls.TrustedCaFile);
+        Assert.Equal([new Uri("https://h:3")], Parse("put", "--endpoints", "https://h:3").Endpoints);
+    }
+
+    [Fact]
     public void Options_with_spaces_equals_signs_and_flags()
     {
         var o = Parse("range", "--endpoints=http://127.0.0.11:3000,127.0.0.12:3000", "--conns", "100", "--clients=1000",
@@ -77,7 +91,7 @@ public class ArgParserTests
     [InlineData("--clients wants an integer, not 'many'", new[] { "put", "--endpoints", "h:1", "--clients", "many" })]
     [InlineData("--clients must be between 1 and", new[] { "put", "--endpoints", "h:1", "--clients", "0" })]
     [InlineData("--endpoints is required", new[] { "put" })]
-    [InlineData("bad endpoint 'https://h:1'", new[] { "put", "--endpoints", "https://h:1" })]
+    [InlineData("bad endpoint 'ftp://h:1'", new[] { "put", "--endpoints", "ftp://h:1" })]
     [InlineData("--consistency must be l or s", new[] { "range", "--endpoints", "h:1", "--consistency", "x" })]
     [InlineData("--duration wants a duration", new[] { "put", "--endpoints", "h:1", "--duration", "soon" })]
     [InlineData("--duration must be positive", new[] { "put", "--endpoints", "h:1", "--duration", "0s" })]

@@ -20,11 +20,25 @@ internal sealed class EtcdProcess : IAsyncDisposable
     public string Endpoint { get; }
 
     /// <param name="extraArgs">More flags (e.g. <c>--auth-token</c>).</param>
-    public static async Task<EtcdProcess> StartAsync(params string[] extraArgs)
+    public static Task<EtcdProcess> StartAsync(params string[] extraArgs) =>
+        StartAsync("http", async client =>
+        {
+            using var http = new HttpClient();
+            return (await http.GetStringAsync(client + "/health")).Contains("true", StringComparison.Ordinal);
+        }, extraArgs);
+
+    /// <summary>etcd on an https client URL; <paramref name="healthy"/> is polled with that URL
+    /// until it says yes (the caller knows which certificates the member wants).</summary>
+    /// <param name="healthy">Probe of the client URL.</param>
+    /// <param name="extraArgs">The TLS flags and more.</param>
+    public static Task<EtcdProcess> StartHttpsAsync(Func<string, Task<bool>> healthy, params string[] extraArgs) =>
+        StartAsync("https", healthy, extraArgs);
+
+    private static async Task<EtcdProcess> StartAsync(string scheme, Func<string, Task<bool>> healthy, string[] extraArgs)
     {
         Assert.True(File.Exists(Path), $"{Path} is missing: install Debian's etcd-server (.ci/run does: apt-get install -y etcd-client etcd-server)");
         var dir = new TempDir();
-        var client = $"http://127.0.0.1:{TestNet.FreePort()}";
+        var client = $"{scheme}://127.0.0.1:{TestNet.FreePort()}";
         var peer = $"http://127.0.0.1:{TestNet.FreePort()}";
         var psi = new ProcessStartInfo(Path)
         {
@@ -47,10 +61,16 @@ internal sealed class EtcdProcess : IAsyncDisposable
         p.ErrorDataReceived += (_, _) => { };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        var etcd = new EtcdProcess(p, dir, client.Replace("http://", "", StringComparison.Ordinal));
-        using var http = new HttpClient();
-        await TestNet.WaitUntil(async () => (await http.GetStringAsync(client + "/health")).Contains("true", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(30), "etcd to become healthy");
+        var etcd = new EtcdProcess(p, dir, client.Replace(scheme + "://", "", StringComparison.Ordinal));
+        try
+        {
+            await TestNet.WaitUntil(() => healthy(client), TimeSpan.FromSeconds(30), "etcd to become healthy");
+        }
+        catch
+        {
+            await etcd.DisposeAsync();
+            throw;
+        }
         return etcd;
     }
 

@@ -291,7 +291,7 @@ public sealed class TlsTests : IDisposable
         Assert.Contains("--self-signed-cert-validity", zero.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> RunKetchAsync(string workDir, params string[] args)
+    internal static async Task<(int Exit, string Out, string Err)> RunKetchAsync(string workDir, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -36,6 +37,9 @@ public sealed class TestPki : IDisposable
     /// <summary>The client certificate's key.</summary>
     public string ClientKeyFile => Path.Combine(Dir, "client-key.pem");
 
+    /// <summary>The CA's private key (PEM), for <see cref="Issue(string, string, bool, string[])"/> and <see cref="WriteCrl"/>.</summary>
+    public string CaKeyFile => Path.Combine(Dir, "ca-key.pem");
+
     /// <summary>Another CA, which nothing trusts.</summary>
     public string OtherCaFile => Path.Combine(Dir, "other-ca.pem");
 
@@ -54,6 +58,10 @@ public sealed class TestPki : IDisposable
         using (var ca = NewCa("Ketch Test CA"))
         {
             File.WriteAllText(pki.CaFile, ca.ExportCertificatePem() + "\n");
+            using (var caKey = ca.GetECDsaPrivateKey()!)
+            {
+                File.WriteAllText(pki.CaKeyFile, caKey.ExportPkcs8PrivateKeyPem() + "\n");
+            }
             Issue(ca, "ketch member", [s_serverAuth, s_clientAuth], pki.ServerCertFile, pki.ServerKeyFile);
             Issue(ca, "ketch client", [s_clientAuth], pki.ClientCertFile, pki.ClientKeyFile);
         }
@@ -63,6 +71,37 @@ public sealed class TestPki : IDisposable
             Issue(other, "stranger", [s_serverAuth, s_clientAuth], pki.OtherCertFile, pki.OtherKeyFile);
         }
         return pki;
+    }
+
+    /// <summary>Issues another certificate from the CA into <c>&lt;stem&gt;.pem</c> and
+    /// <c>&lt;stem&gt;-key.pem</c> (overwriting them), for the same loopback names as the member
+    /// certificate unless <paramref name="dnsNames"/> says otherwise.</summary>
+    /// <param name="stem">File name without <c>.pem</c>.</param>
+    /// <param name="commonName">The subject's CN.</param>
+    /// <param name="server">Allow server authentication (besides client authentication).</param>
+    /// <param name="dnsNames">The DNS names instead of the loopback names and addresses; empty: no SAN at all.</param>
+    /// <returns>The certificate and key files.</returns>
+    public (string CertFile, string KeyFile) Issue(string stem, string commonName, bool server = false, string[]? dnsNames = null)
+    {
+        using var ca = X509Certificate2.CreateFromPemFile(CaFile, CaKeyFile);
+        var (certFile, keyFile) = (Path.Combine(Dir, stem + ".pem"), Path.Combine(Dir, stem + "-key.pem"));
+        Issue(ca, commonName, server ? [s_serverAuth, s_clientAuth] : [s_clientAuth], certFile, keyFile, dnsNames);
+        return (certFile, keyFile);
+    }
+
+    /// <summary>Writes a PEM CRL signed by the CA that revokes the certificates in <paramref name="revokedCertFiles"/>.</summary>
+    public void WriteCrl(string file, params string[] revokedCertFiles)
+    {
+        using var ca = X509Certificate2.CreateFromPemFile(CaFile, CaKeyFile);
+        var builder = new CertificateRevocationListBuilder();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var path in revokedCertFiles)
+        {
+            using var revoked = X509Certificate2.CreateFromPem(File.ReadAllText(path));
+            builder.AddEntry(revoked, now.AddMinutes(-1));
+        }
+        var der = builder.Build(ca, BigInteger.One, now.AddDays(1), HashAlgorithmName.SHA256);
+        File.WriteAllText(file, PemEncoding.WriteString("X509 CRL", der) + "\n");
     }
 
     private static X509Certificate2 NewCa(string name)
@@ -76,7 +115,7 @@ public sealed class TestPki : IDisposable
         return request.CreateSelfSigned(now.AddHours(-1), now.AddDays(2));
     }
 
-    private static void Issue(X509Certificate2 ca, string name, Oid[] usages, string certFile, string keyFile)
+    private static void Issue(X509Certificate2 ca, string name, Oid[] usages, string certFile, string keyFile, string[]? dnsNames = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -89,14 +128,25 @@ public sealed class TestPki : IDisposable
         }
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, false));
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("localhost");
-        names.AddIpAddress(IPAddress.Loopback);
-        // The addresses of the in-process and process test clusters.
-        for (var i = 1; i <= 60; i++)
+        if (dnsNames is null)
         {
-            names.AddIpAddress(IPAddress.Parse($"127.0.0.{i + 1}"));
+            names.AddDnsName("localhost");
+            names.AddIpAddress(IPAddress.Loopback);
+            // The addresses of the in-process and process test clusters.
+            for (var i = 1; i <= 60; i++)
+            {
+                names.AddIpAddress(IPAddress.Parse($"127.0.0.{i + 1}"));
+            }
+            request.CertificateExtensions.Add(names.Build());
         }
-        request.CertificateExtensions.Add(names.Build());
+        else if (dnsNames.Length > 0)
+        {
+            foreach (var dns in dnsNames)
+            {
+                names.AddDnsName(dns);
+            }
+            request.CertificateExtensions.Add(names.Build());
+        }
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;

@@ -40,7 +40,7 @@ internal sealed class LeaderClient(RaftLoop loop, Tls.TlsCredentials? tls = null
             HttpHandler = new SocketsHttpHandler
             {
                 EnableMultipleHttp2Connections = true,
-                SslOptions = Tls.TlsCredentials.ClientOptions(tls, host: null), // the handler names the URL's host
+                SslOptions = Tls.TlsCredentials.ClientOptions(tls, host: null, perConnection: false), // the handler names the URL's host
             },
         }));
         return channel;

@@ -19,6 +19,9 @@ internal sealed class MemberContext(RaftLoop loop, KetchServerOptions options)
     /// <summary>Forwards lease calls to the leader when this member is a follower (set by the server).</summary>
     public LeaderClient? LeaderClient { get; set; }
 
+    /// <summary>TLS of the client port (null: none), for the CN of client certificates as users.</summary>
+    public Tls.TlsCredentials? ClientTls { get; set; }
+
     public ResponseHeader Header(long revision = 0) => new()
     {
         ClusterId = Loop.ClusterId,

@@ -102,17 +102,37 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
         return continuation(requestStream, responseStream, context);
     }
 
-    /// <summary>Maps the call's token to its user; an unknown token fails the call.</summary>
+    /// <summary>Maps the call's token to its user; an unknown token fails the call. Without a
+    /// token, with <c>--client-cert-auth</c>, the user is the Common Name of the client
+    /// certificate the connection was verified with (etcd 3.4 <c>AuthInfoFromTLS</c>): a CN that
+    /// names no user is refused by the permission check like any unknown user, and a certificate
+    /// without CN is the empty user.</summary>
     private AuthInfo? Resolve(ServerCallContext context)
     {
         var token = context.RequestHeaders.GetValue("token") ?? context.RequestHeaders.GetValue("authorization");
-        if (token is null)
+        var caller = token is null ? FromCertificate(context) : Store.Tokens.Info(token) ?? throw AuthErrors.InvalidAuthToken;
+        if (caller is not null)
+        {
+            context.UserState[CallerKey] = caller;
+        }
+        return caller;
+    }
+
+    /// <summary>The client certificate's user. The JSON gateway never comes here: etcd's gateway
+    /// calls the server with the member's own certificate and the server ignores its CN
+    /// (<c>grpcgateway-accept</c>), so gateway requests are token-only, as
+    /// <see cref="CheckGateway"/> has them.</summary>
+    private AuthInfo? FromCertificate(ServerCallContext context)
+    {
+        // Kestrel exposes only a certificate that passed Tls.TlsCredentials.VerifyClient (the
+        // handshake fails otherwise): etcd reads the CN from the verified chain. Auto TLS accepts
+        // any client certificate (nothing could verify one), so its CNs name nobody.
+        if (!member.Options.ClientTls.ClientCertAuth || member.ClientTls is not { SelfSigned: false })
         {
             return null;
         }
-        var caller = Store.Tokens.Info(token) ?? throw AuthErrors.InvalidAuthToken;
-        context.UserState[CallerKey] = caller;
-        return caller;
+        var certificate = context.GetHttpContext().Connection.ClientCertificate;
+        return certificate is null ? null : new AuthInfo(Tls.TlsCredentials.CommonName(certificate));
     }
 
     internal ResponseHeader Header() => member.Header();

@@ -3,8 +3,11 @@ namespace Ketch.Server.Tls;
 /// <summary>
 /// Transport security of one side of a member, clients or peers, named after etcd's flags
 /// (<c>--cert-file</c>, <c>--key-file</c>, <c>--trusted-ca-file</c>, <c>--client-cert-auth</c>,
-/// <c>--auto-tls</c>, and the same with <c>--peer-</c>). It applies to the <c>https://</c> URLs of
-/// that side; <c>http://</c> URLs stay plaintext.
+/// <c>--auto-tls</c>, <c>--client-crl-file</c>, and the same with <c>--peer-</c>;
+/// <c>--peer-cert-allowed-cn</c>, <c>--peer-cert-allowed-hostname</c>,
+/// <c>--client-cert-allowed-hostname</c>, <c>--cipher-suites</c>). It applies to the
+/// <c>https://</c> URLs of that side; <c>http://</c> URLs stay plaintext. The files are read again
+/// for new handshakes when they change on disk (see <see cref="TlsCredentials"/>).
 /// </summary>
 public sealed record TlsInfo
 {
@@ -24,6 +27,25 @@ public sealed record TlsInfo
     /// <summary>Without <see cref="CertFile"/> and <see cref="KeyFile"/>: generate a self-signed
     /// certificate under <c>&lt;data-dir&gt;/fixtures/client</c> (or <c>/peer</c>) and use it.</summary>
     public bool AutoTls { get; init; }
+
+    /// <summary>PEM or DER certificate revocation list: a connecting client (or peer) whose
+    /// certificate's serial number is listed is refused at the handshake (etcd 3.4 compares serial
+    /// numbers only, as we do).</summary>
+    public string CrlFile { get; init; } = "";
+
+    /// <summary>The Common Name the other side's certificate must carry (etcd's
+    /// <c>--peer-cert-allowed-cn</c>); exclusive with <see cref="AllowedHostname"/>.</summary>
+    public string AllowedCn { get; init; } = "";
+
+    /// <summary>A host name or IP address the other side's certificate must be valid for (its
+    /// subject alternative names; etcd's <c>--peer-cert-allowed-hostname</c> and
+    /// <c>--client-cert-allowed-hostname</c>).</summary>
+    public string AllowedHostname { get; init; } = "";
+
+    /// <summary>TLS 1.2 cipher suites in Go's names (<c>--cipher-suites</c>, e.g.
+    /// <c>TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256</c>); empty: the platform's defaults. As in Go,
+    /// TLS 1.3 keeps its own suites.</summary>
+    public IReadOnlyList<string> CipherSuites { get; init; } = [];
 
     internal bool HasFiles => CertFile.Length > 0 || KeyFile.Length > 0;
 }
