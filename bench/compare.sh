@@ -187,7 +187,7 @@ run_bench() {  # run_bench SIZE KIND INDEX ROUND
   local pids=${MEMBER_PIDS[$kind-$size]}
   if line=$("${BENCH[@]}" $args --endpoints "${ENDPOINTS[$kind-$size]}" --cpu-pids "${pids// /,}" --tsv --no-progress 2>"$TMP/bench.err"); then
     printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$kind" "$idx" "$round" "$line" >>"$RESULTS"
-    say "  $kind-$size #$idx round $round: $(cut -f4 <<<"$line") ops/s, p50 $(cut -f5 <<<"$line") ms, p99 $(cut -f7 <<<"$line") ms, errors $(cut -f10 <<<"$line"), missing $(cut -f11 <<<"$line"), server CPU $(cut -f13 <<<"$line") µs/op"
+    say "  $kind-$size #$idx round $round: $(cut -f4 <<<"$line") ops/s, p50 $(cut -f5 <<<"$line") ms, p99 $(cut -f7 <<<"$line") ms, errors $(cut -f10 <<<"$line"), missing $(cut -f11 <<<"$line"), server CPU $(cut -f13 <<<"$line") µs/op$(cut -f14 <<<"$line" | sed 's/^./, &/')"
   else
     say "  $kind-$size #$idx round $round FAILED: $(tail -n 3 "$TMP/bench.err")"
   fi
@@ -294,6 +294,12 @@ kib_to_mib() { awk -v v="$1" 'BEGIN { printf "%.0f", v / 1024 }'; }
       ec=$(med "$size" etcd "$idx" 13); kc=$(med "$size" ketch "$idx" 13)
       echo "| ${WORKLOADS[idx]%%|*} | $(fmt "$et" 0) | $(fmt "$e50" 2) | $(fmt "$e99" 2) | $(fmt "$kt" 0) | $(fmt "$k50" 2) | $(fmt "$k99" 2) | $(ratio "$kt" "$et") | $(ratio "$k50" "$e50") | $(ratio "$k99" "$e99") | $(fmt "$ec" 0) / $(fmt "$kc" 0) ($(ratio "$kc" "$ec")) | $ee / $ke |"
     done
+    # Errors by code with the first message of each, so a burst can be explained after the temp dir is gone.
+    awk -F'\t' -v s="$size" '$1 == s && $18 != "" { print $2 "\t" $3 "\t" $4 "\t" $18 }' "$RESULTS" |
+      while IFS=$'\t' read -r kind idx round codes; do
+        echo
+        echo "Errors, $kind, ${WORKLOADS[idx]%%|*}, round $round: $codes."
+      done
     # A member that died has no RSS: then the sums compare different member counts, so no ratio.
     ersum=0; for r in ${RSS[etcd-$size]:-}; do [ "$r" = died ] && ersum=-1 && break; ersum=$((ersum + r)); done
     krsum=0; for r in ${RSS[ketch-$size]:-}; do [ "$r" = died ] && krsum=-1 && break; krsum=$((krsum + r)); done

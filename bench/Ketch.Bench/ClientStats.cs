@@ -18,6 +18,10 @@ internal sealed class ClientStats
 
     public long[] ErrorsByCode { get; } = new long[StatusCodeCount];
 
+    /// <summary>The first error message seen for each code ("etcdserver: leader changed", ...): a count by
+    /// code alone cannot tell a leader election from a full queue, and both are Unavailable.</summary>
+    public string?[] FirstDetailByCode { get; } = new string?[StatusCodeCount];
+
     public long Completed => Volatile.Read(ref _completed);
 
     public long Errors => Volatile.Read(ref _errors);
@@ -28,10 +32,12 @@ internal sealed class ClientStats
         Volatile.Write(ref _completed, _completed + 1);
     }
 
-    public void RecordError(StatusCode code)
+    public void RecordError(StatusCode code, string? detail = null)
     {
         var i = (int)code;
-        ErrorsByCode[i is >= 0 and < StatusCodeCount ? i : (int)StatusCode.Unknown]++;
+        i = i is >= 0 and < StatusCodeCount ? i : (int)StatusCode.Unknown;
+        ErrorsByCode[i]++;
+        FirstDetailByCode[i] ??= detail;
         Volatile.Write(ref _errors, _errors + 1);
         Volatile.Write(ref _completed, _completed + 1);
     }

@@ -46,7 +46,12 @@ internal static class Report
             sb.Append("\nErrors by gRPC status code:\n");
             foreach (var (code, count) in r.Errors)
             {
-                sb.Append(s_inv, $"  {code} ({(int)code}): {count}\n");
+                sb.Append(s_inv, $"  {code} ({(int)code}): {count}");
+                if (r.ErrorDetails.TryGetValue(code, out var detail))
+                {
+                    sb.Append(s_inv, $", first: {detail}");
+                }
+                sb.Append('\n');
             }
         }
         if (r.Notes.Count > 0)
@@ -137,6 +142,12 @@ internal static class Report
                 w.WriteNumber(code.ToString(), count);
             }
             w.WriteEndObject();
+            w.WriteStartObject("error_details");
+            foreach (var (code, detail) in r.ErrorDetails)
+            {
+                w.WriteString(code.ToString(), detail);
+            }
+            w.WriteEndObject();
             w.WriteNumber("throughput_ops_s", r.ThroughputOpsPerSecond);
             w.WriteNumber("client_cpu_s", r.ClientCpuSeconds);
             if (r.ServerCpuSeconds is { } serverCpu)
@@ -178,7 +189,7 @@ internal static class Report
     }
 
     /// <summary>The fields of <see cref="Tsv"/>, in order.</summary>
-    public const string TsvHeader = "workload\tops\telapsed_s\tthroughput_ops_s\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\terrors_total\tmissing\tclient_cpu_us_per_op\tserver_cpu_us_per_op";
+    public const string TsvHeader = "workload\tops\telapsed_s\tthroughput_ops_s\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\terrors_total\tmissing\tclient_cpu_us_per_op\tserver_cpu_us_per_op\terrors_by_code";
 
     /// <summary>One tab-separated line, for shell scripts (bench/compare.sh) that have no JSON parser.</summary>
     public static string Tsv(RunResult r)
@@ -197,8 +208,16 @@ internal static class Report
             r.ErrorCount.ToString(s_inv),
             r.Missing.ToString(s_inv),
             r.ClientCpuUsPerOp.ToString("F1", s_inv),
-            r.ServerCpuUsPerOp is { } server ? server.ToString("F1", s_inv) : "");
+            r.ServerCpuUsPerOp is { } server ? server.ToString("F1", s_inv) : "",
+            ErrorsByCode(r));
     }
+
+    /// <summary>"Unavailable=12 (etcdserver: leader changed); DeadlineExceeded=3": errors by code with the first
+    /// message of each, on one line without tabs; empty when there were none.</summary>
+    private static string ErrorsByCode(RunResult r) => string.Join("; ", r.Errors.Select(e =>
+        r.ErrorDetails.TryGetValue(e.Key, out var d)
+            ? string.Create(s_inv, $"{e.Key}={e.Value} ({d.Replace('\t', ' ').Replace('\n', ' ')})")
+            : string.Create(s_inv, $"{e.Key}={e.Value}")));
 
     private static string Ms(long ns) => (ns / 1e6).ToString(ns < 10_000_000 ? "F3" : "F1", s_inv);
 }

@@ -17,6 +17,9 @@ internal sealed class RunResult
     /// <summary>Failed operations by gRPC status code; no entry for codes that never occurred.</summary>
     public required IReadOnlyDictionary<StatusCode, long> Errors { get; init; }
 
+    /// <summary>The first error message seen for each code in <see cref="Errors"/>, where the error had one.</summary>
+    public IReadOnlyDictionary<StatusCode, string> ErrorDetails { get; init; } = new Dictionary<StatusCode, string>();
+
     /// <summary>Extra facts of the workload (watch: events expected and received, ...), in order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Notes { get; init; } = [];
 
@@ -46,12 +49,17 @@ internal sealed class RunResult
     {
         var latency = new LatencyHistogram();
         var errors = new long[ClientStats.StatusCodeCount];
+        var details = new SortedDictionary<StatusCode, string>();
         foreach (var s in stats)
         {
             latency.Add(s.Latency);
             for (var i = 0; i < errors.Length; i++)
             {
                 errors[i] += s.ErrorsByCode[i];
+                if (s.FirstDetailByCode[i] is { Length: > 0 } detail)
+                {
+                    details.TryAdd((StatusCode)i, detail);
+                }
             }
         }
         var byCode = new SortedDictionary<StatusCode, long>();
@@ -69,6 +77,7 @@ internal sealed class RunResult
             Elapsed = elapsed,
             Latency = latency,
             Errors = byCode,
+            ErrorDetails = details,
             Notes = notes ?? [],
             ClientCpuSeconds = cpu.Client,
             ServerCpuSeconds = cpu.Server,

@@ -114,7 +114,7 @@ public sealed class KetchServer : IAsyncDisposable
             Args = [],
         });
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(_options.LoggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new RequestLoggingOff(_options.LoggerFactory));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

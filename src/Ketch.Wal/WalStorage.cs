@@ -5,7 +5,7 @@ namespace Ketch.Wal;
 
 /// <summary>
 /// A durable <see cref="IRaftStorage"/>: a <see cref="Wal"/> and a <see cref="Snapshotter"/> on
-/// disk, with the retained log cached in a <see cref="MemoryStorage"/> that Raft reads (as etcd's
+/// disk, with the retained log cached in a <see cref="LogCache"/> that Raft reads (as etcd's
 /// raft node feeds a MemoryStorage from its WAL on restart). Layout: <c>{dir}/wal</c> and
 /// <c>{dir}/snap</c>. Thread-safe for reads; persist Readies from one thread at a time.
 /// </summary>
@@ -13,9 +13,9 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
 {
     private readonly Wal _wal;
     private readonly Snapshotter _snapshotter;
-    private readonly MemoryStorage _memory;
+    private readonly LogCache _memory;
 
-    private WalStorage(Wal wal, Snapshotter snapshotter, MemoryStorage memory)
+    private WalStorage(Wal wal, Snapshotter snapshotter, LogCache memory)
     {
         _wal = wal;
         _snapshotter = snapshotter;
@@ -63,10 +63,9 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
             var memory = Bootstrap(replay.Metadata);
             if (snapshot is not null)
             {
-                memory = new MemoryStorage();
                 memory.ApplySnapshot(snapshot);
             }
-            memory.Append(replay.EntriesAfter(snapshot?.Metadata.Index ?? 0));
+            memory.Append(replay.EntriesAfter(snapshot?.Metadata.Index ?? 0).Span);
             memory.SetHardState(replay.HardState);
             return new WalStorage(wal, snapshotter, memory);
         }
@@ -77,8 +76,8 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
         }
     }
 
-    private static MemoryStorage Bootstrap(WalMetadata metadata) =>
-        MemoryStorage.WithMembers(metadata.Bootstrap.Voters, metadata.Bootstrap.Learners);
+    private static LogCache Bootstrap(WalMetadata metadata) =>
+        new(ConfState.Of(metadata.Bootstrap.Voters, metadata.Bootstrap.Learners));
 
     /// <summary>
     /// Persists what a <see cref="Ready"/> asks for, in its order: the snapshot file, then one WAL
@@ -109,7 +108,7 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
         {
             _memory.ApplySnapshot(snapshot!);
         }
-        _memory.Append(entries);
+        _memory.Append(entries.Span);
         if (hardState is { } hs)
         {
             _memory.SetHardState(hs);
@@ -123,7 +122,7 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
     /// Takes a snapshot of the application state as of <paramref name="index"/> (applied), saves it,
     /// records its marker, compacts the cached log through <paramref name="index"/> minus
     /// <paramref name="catchUpEntries"/> and releases WAL segments wholly before the snapshot. Answers
-    /// the MemoryStorage error when the snapshot is out of date.
+    /// the storage error when the snapshot is out of date.
     /// </summary>
     /// <param name="index">The applied index the state reflects.</param>
     /// <param name="confState">The configuration at <paramref name="index"/>.</param>

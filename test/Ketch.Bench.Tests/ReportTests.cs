@@ -16,9 +16,9 @@ public class ReportTests
             a.RecordSuccess(ns);
         }
         b.RecordSuccess(10_000_000);
-        b.RecordError(StatusCode.Unavailable);
+        b.RecordError(StatusCode.Unavailable, "etcdserver: leader changed");
         b.RecordError(StatusCode.DeadlineExceeded);
-        b.RecordError(StatusCode.Unavailable);
+        b.RecordError(StatusCode.Unavailable, "etcdserver: too many requests");
         return RunResult.Merge(options!, "put", TimeSpan.FromSeconds(2), [a, b], [new("note", "value")]);
     }
 
@@ -39,7 +39,7 @@ public class ReportTests
         using var doc = JsonDocument.Parse(Report.Json(Sample()));
         var root = doc.RootElement;
         foreach (var field in new[] { "workload", "unit", "endpoints", "conns", "clients", "total_requested", "duration_requested_s",
-                     "elapsed_s", "ops", "errors_total", "missing", "errors", "client_cpu_s", "server_cpu_s", "throughput_ops_s", "latency_ms", "histogram", "notes" })
+                     "elapsed_s", "ops", "errors_total", "missing", "errors", "error_details", "client_cpu_s", "server_cpu_s", "throughput_ops_s", "latency_ms", "histogram", "notes" })
         {
             Assert.True(root.TryGetProperty(field, out _), $"missing field {field}");
         }
@@ -47,6 +47,8 @@ public class ReportTests
         Assert.Equal(4, root.GetProperty("ops").GetInt64());
         Assert.Equal(3, root.GetProperty("errors_total").GetInt64());
         Assert.Equal(2, root.GetProperty("errors").GetProperty("Unavailable").GetInt64());
+        Assert.Equal("etcdserver: leader changed", root.GetProperty("error_details").GetProperty("Unavailable").GetString());
+        Assert.False(root.GetProperty("error_details").TryGetProperty("DeadlineExceeded", out _));
         var latency = root.GetProperty("latency_ms");
         foreach (var field in new[] { "min", "mean", "p50", "p90", "p99", "p999", "max" })
         {
@@ -69,7 +71,7 @@ public class ReportTests
         Assert.Contains("Throughput:  2.0 put/s", text, StringComparison.Ordinal);
         Assert.Contains("p99.9", text.Replace("p999", "p99.9", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Contains("Latency histogram (ms):", text, StringComparison.Ordinal);
-        Assert.Contains("Unavailable (14): 2", text, StringComparison.Ordinal);
+        Assert.Contains("Unavailable (14): 2, first: etcdserver: leader changed", text, StringComparison.Ordinal);
         Assert.Contains("note: value", text, StringComparison.Ordinal);
     }
 
@@ -86,6 +88,7 @@ public class ReportTests
         Assert.Equal("3", field["errors_total"]);
         Assert.Equal("0", field["missing"]);
         Assert.Equal("", field["server_cpu_us_per_op"]);
+        Assert.Equal("DeadlineExceeded=1; Unavailable=2 (etcdserver: leader changed)", field["errors_by_code"]);
     }
 
     [Fact]

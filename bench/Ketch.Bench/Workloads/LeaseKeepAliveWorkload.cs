@@ -45,7 +45,7 @@ internal sealed class LeaseKeepAliveWorkload : IWorkload
         }
         catch (RpcException e)
         {
-            stats.RecordError(e.StatusCode);
+            stats.RecordError(e.StatusCode, e.Status.Detail);
             return;
         }
         var request = new LeaseKeepAliveRequest { ID = id };
@@ -69,7 +69,7 @@ internal sealed class LeaseKeepAliveWorkload : IWorkload
             }
             catch (RpcException e)
             {
-                stats.RecordError(e.StatusCode);
+                stats.RecordError(e.StatusCode, e.Status.Detail);
             }
         }
         try

@@ -63,7 +63,7 @@ internal static class UnaryRunner
             }
             catch (RpcException e)
             {
-                stats.RecordError(e.StatusCode);
+                stats.RecordError(e.StatusCode, e.Status.Detail);
             }
         }
     }

@@ -136,7 +136,7 @@ internal sealed class WatchHarness
         {
             for (var n = 0; n < put.ErrorsByCode[code]; n++)
             {
-                errors.RecordError((StatusCode)code);
+                errors.RecordError((StatusCode)code, put.FirstDetailByCode[code]);
             }
         }
         return errors;
@@ -200,7 +200,7 @@ internal sealed class WatchHarness
         }
         catch (RpcException e)
         {
-            stats.RecordError(e.StatusCode);
+            stats.RecordError(e.StatusCode, e.Status.Detail);
         }
     }
 
@@ -237,7 +237,7 @@ internal sealed class WatchHarness
             {
                 // A failed put may still have been applied: its events then arrive unexpected.
                 Interlocked.Add(ref _expected, -WatchersOn(key));
-                stats.RecordError(e.StatusCode);
+                stats.RecordError(e.StatusCode, e.Status.Detail);
             }
         }
     }

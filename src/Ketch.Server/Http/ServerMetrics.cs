@@ -75,6 +75,17 @@ internal sealed class ServerMetrics
         Gauge(sb, "process_virtual_memory_bytes", "Virtual memory size in bytes.", process.VirtualMemorySize64);
         Counter(sb, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process.TotalProcessorTime.TotalSeconds);
         Gauge(sb, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.", new DateTimeOffset(process.StartTime).ToUnixTimeSeconds());
+        // The runtime's garbage collector, as etcd exposes Go's (go_gc_duration_seconds, go_memstats_*):
+        // GC pauses are what a tail latency is made of in a managed server.
+        sb.Append("# HELP dotnet_gc_collections_total Garbage collections since the process started, by generation.\n");
+        sb.Append("# TYPE dotnet_gc_collections_total counter\n");
+        for (var gen = 0; gen <= GC.MaxGeneration; gen++)
+        {
+            sb.Append("dotnet_gc_collections_total{generation=\"").Append(gen).Append("\"} ").Append(GC.CollectionCount(gen)).Append('\n');
+        }
+        Counter(sb, "dotnet_gc_pause_seconds_total", "Time the runtime was paused for garbage collection since the process started.", GC.GetTotalPauseDuration().TotalSeconds);
+        Counter(sb, "dotnet_gc_allocated_bytes_total", "Bytes allocated on the managed heap since the process started.", GC.GetTotalAllocatedBytes());
+        Gauge(sb, "dotnet_gc_heap_size_bytes", "Bytes in use on the managed heap after the last garbage collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
         return sb.ToString();
     }
 
