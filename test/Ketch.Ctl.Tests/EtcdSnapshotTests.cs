@@ -157,6 +157,13 @@ public sealed class EtcdSnapshotTests : IDisposable
         var client = $"127.0.0.1:{Tools.FreePort()}";
         await using var restored = await Served.StartAsync(Served.EtcdCommand(P("etcd.restored"), "r", client, peer), client);
         await AssertSameDataAsync(k, client, compacted, current);
+
+        // alice's hash, made by ketch, reaches etcd byte for byte and etcd accepts her password.
+        var save2 = await Clis.EtcdctlAsync(["--endpoints", client, "snapshot", "save", P("e.db")]);
+        Assert.True(save2.ExitCode == 0, save2.Stderr);
+        Assert.StartsWith("$2a$", AliceHash(P("k.db")), StringComparison.Ordinal);
+        Assert.Equal(AliceHash(P("k.db")), AliceHash(P("e.db")));
+        await AssertAliceLogsInAsync(client);
     }
 
     [Fact]
@@ -178,6 +185,39 @@ public sealed class EtcdSnapshotTests : IDisposable
         await AssertSameDataAsync(e, client, compacted, current);
         var members = await Clis.EtcdctlAsync(["--endpoints", client, "member", "list"]);
         Assert.Matches($"^[0-9a-f]+, started, r, {peer}, http://{client}, false\n$", members.Stdout);
+
+        // alice's hash, made by etcd's Go bcrypt, reaches ketch byte for byte and ketch accepts her password.
+        var save2 = await Clis.EtcdctlAsync(["--endpoints", client, "snapshot", "save", P("k.db")]);
+        Assert.True(save2.ExitCode == 0, save2.Stderr);
+        Assert.StartsWith("$2a$", AliceHash(P("e.db")), StringComparison.Ordinal);
+        Assert.Equal(AliceHash(P("e.db")), AliceHash(P("k.db")));
+        await AssertAliceLogsInAsync(client);
+    }
+
+    /// <summary>The password field of alice's authpb.User in a snapshot's authUsers bucket.</summary>
+    private static string AliceHash(string snapshot)
+    {
+        using var file = new FileStream(snapshot, FileMode.Open, FileAccess.Read);
+        var bolt = BoltReader.Open(file);
+        var alice = bolt.Entries("authUsers"u8.ToArray()).Single(e => e.Key.AsSpan().SequenceEqual("alice"u8));
+        return Ketch.Api.Authpb.User.Parser.ParseFrom(alice.Value).Password.ToStringUtf8();
+    }
+
+    /// <summary>On a restored member: enables auth (root is added here, with a hash of this member's
+    /// own) and logs alice in with the password she was given on the source member, through stock
+    /// etcdctl; a wrong password is refused as etcd refuses it.</summary>
+    private static async Task AssertAliceLogsInAsync(string endpoint)
+    {
+        foreach (var args in new[] { "user add root --new-user-password=rootpw", "user grant-role root root", "auth enable" })
+        {
+            var r = await Clis.EtcdctlAsync(["--endpoints", endpoint, .. args.Split(' ')]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+        var ok = await Clis.EtcdctlAsync(["--endpoints", endpoint, "--user", "alice:secret", "get", "k/a", "--print-value-only"]);
+        Assert.Equal((0, "again\n", ""), (ok.ExitCode, ok.Stdout, ok.Errors));
+        var wrong = await Clis.EtcdctlAsync(["--endpoints", endpoint, "--user", "alice:Secret", "get", "k/a"]);
+        // etcdctl fails to make its client: exit 2, its ExitBadConnection.
+        Assert.Equal((2, "Error: etcdserver: authentication failed, invalid user ID or password\n"), (wrong.ExitCode, wrong.Errors));
     }
 
     /// <summary>The source and the restored member answer alike: keys now and at a past revision,
