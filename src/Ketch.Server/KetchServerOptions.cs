@@ -91,6 +91,10 @@ public sealed record KetchServerOptions
     /// <summary>Seconds a simple token lives after its last use (<c>--auth-token-ttl</c>).</summary>
     public int AuthTokenTtlSeconds { get; init; } = 300;
 
+    /// <summary>The bcrypt cost of password hashes (<c>--bcrypt-cost</c>), 4 to 31. As etcd, a value
+    /// outside that range is replaced by the default 10 with a warning in the log.</summary>
+    public int BcryptCost { get; init; } = Auth.PasswordHash.DefaultCost;
+
     /// <summary>TLS for the <c>https://</c> client URLs (<c>--cert-file</c>, <c>--key-file</c>,
     /// <c>--trusted-ca-file</c>, <c>--client-cert-auth</c>, <c>--auto-tls</c>).</summary>
     public Tls.TlsInfo ClientTls { get; init; } = new();

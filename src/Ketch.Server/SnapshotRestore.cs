@@ -3,6 +3,7 @@ using Ketch.Mvcc;
 using Ketch.Mvcc.Backend;
 using Ketch.Raft;
 using Ketch.Server.Member;
+using Ketch.Server.Snapshots;
 using Ketch.Wal;
 
 namespace Ketch.Server;
@@ -36,7 +37,8 @@ public sealed record SnapshotRestoreOptions
 }
 
 /// <summary>
-/// etcdctl's <c>snapshot restore</c> for a ketch snapshot: a data directory that <c>ketch</c> starts
+/// etcdctl's <c>snapshot restore</c> for an etcd snapshot (from etcd or ketch; ketch's older own
+/// format too): a data directory that <c>ketch</c> starts
 /// from as the first member of a new cluster holding the snapshot's keys, leases and revision.
 /// As etcd (clientv3/snapshot in 3.4): the old members are dropped, the new cluster's members (ids
 /// from the peer URLs and token, so a new cluster id) are written, and a new WAL is created. Unlike
@@ -100,7 +102,7 @@ public static class SnapshotRestore
 
     private static void Write(FileStream file, string dataDir, string walDir, IReadOnlyList<MemberInfo> members, MemberInfo self)
     {
-        using (var kv = KvStore.Restore(file, new KvStoreOptions { Directory = Path.Combine(dataDir, "member", "kv") }))
+        using (var kv = OpenSnapshot(file, new KvStoreOptions { Directory = Path.Combine(dataDir, "member", "kv") }))
         {
             foreach (var (key, _) in kv.ReadBucket(BackendBucket.Members))
             {
@@ -124,6 +126,29 @@ public static class SnapshotRestore
         using var wal = WalStorage.Create(walDir, new WalMetadata(self.Id, clusterId, ConfState.Of(members.Select(m => m.Id))));
     }
 
+    /// <summary>
+    /// A store made from the snapshot file: an etcd backend (bbolt, from etcd's or ketch's
+    /// Maintenance/Snapshot), or ketch's own older stream (<c>KETCHSNP</c>, ketch before etcd-format
+    /// snapshots), told apart by their first bytes.
+    /// </summary>
+    private static KvStore OpenSnapshot(FileStream file, KvStoreOptions options)
+    {
+        if (BoltReader.IsBolt(file))
+        {
+            var bolt = BoltReader.Open(file);
+            return KvStore.Import(options, import => EtcdSnapshotReader.Fill(bolt, import));
+        }
+        Span<byte> magic = stackalloc byte[8];
+        file.Position = 0;
+        if (file.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) != magic.Length || !magic.SequenceEqual("KETCHSNP"u8))
+        {
+            // bbolt's word for a file that is no database.
+            throw new InvalidDataException("invalid database");
+        }
+        file.Position = 0;
+        return KvStore.Restore(file, options);
+    }
+
     /// <summary>etcd's check that <c>--initial-advertise-peer-urls</c> equals this member's URLs in <c>--initial-cluster</c>.</summary>
     private static void CheckAdvertised(MemberInfo self, IReadOnlyList<string> advertised)
     {
@@ -143,8 +168,9 @@ public static class SnapshotRestore
     }
 
     /// <summary>
-    /// The file is the snapshot stream padded to a multiple of 512 bytes, then the SHA-256 of all
-    /// that (MaintenanceService.Snapshot); etcdctl recognises the hash by the length (n % 512 == 32).
+    /// The file is the database (a whole number of bbolt pages; ketch's older stream was padded to
+    /// a multiple of 512 bytes), then the SHA-256 of it (MaintenanceService.Snapshot); etcdctl
+    /// recognises the hash by the length (n % 512 == 32).
     /// </summary>
     private static void CheckHash(FileStream file, bool skip)
     {

@@ -39,6 +39,7 @@ internal static class ServerFlags
         new("strict-reconfig-check", FlagKind.Bool, "true", "Reject reconfiguration requests that would cause quorum loss."),
         new("auth-token", FlagKind.Text, "simple", "Specify auth token specific options: 'simple', or 'jwt,pub-key=<path>,priv-key=<path>,sign-method=<RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|HS256|HS384|HS512>[,ttl=5m]'."),
         new("auth-token-ttl", FlagKind.Int, "300", "The lifetime in seconds of a simple auth token after its last use."),
+        new("bcrypt-cost", FlagKind.Int, "10", "Specify the cost / strength of the bcrypt algorithm for hashing auth passwords. Valid values are between 4 and 31."),
         new("cert-file", FlagKind.Text, "", "Path to the client server TLS cert file."),
         new("key-file", FlagKind.Text, "", "Path to the client server TLS key file."),
         new("client-cert-auth", FlagKind.Bool, "false", "Enable client cert authentication."),
@@ -247,6 +248,7 @@ internal static class ServerFlags
             StrictReconfigCheck = bool.Parse(v["strict-reconfig-check"]),
             AuthToken = AuthToken(v),
             AuthTokenTtlSeconds = Int(v, "auth-token-ttl"),
+            BcryptCost = Int(v, "bcrypt-cost"),
         };
     }
 

@@ -57,6 +57,14 @@ public sealed class KetchProcessTests
     }
 
     [Fact]
+    public async Task A_bcrypt_cost_that_is_not_a_number_stops_the_start()
+    {
+        var bad = await RunToEnd("--bcrypt-cost", "ten");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("ketch: invalid value \"ten\" for flag -bcrypt-cost", bad.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Etcdctl_put_get_against_the_ketch_process_configured_by_env()
     {
         Etcdctl.Require();

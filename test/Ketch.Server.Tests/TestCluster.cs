@@ -45,6 +45,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 HeartbeatIntervalMs = 50,
                 ElectionTimeoutMs = 500,
                 RequestTimeout = TimeSpan.FromSeconds(5),
+                BcryptCost = 4, // etcd's lowest: a login costs ~4 ms, not ~100-200 ms at 10
                 LoggerFactory = TestLog.Factory(),
             })));
         }

@@ -5,7 +5,8 @@ using Ketch.Server.Api;
 namespace Ketch.Ctl.Snapshot;
 
 /// <summary>
-/// Reads the snapshot ketch's Maintenance/Snapshot streams (docs/mvcc.md, "Snapshot stream"):
+/// Reads the snapshot files older ketch versions saved (their Maintenance/Snapshot streamed the store's own
+/// format, docs/mvcc.md, "Snapshot stream"; ketch now streams etcd's bbolt format):
 /// <c>"KETCHSNP" | format uint32 LE | (key length | key | value length | value)* | 0xFFFFFFFF | SHA-256</c>,
 /// then zero padding to a multiple of 512 bytes and the SHA-256 of all that (the shape etcdctl checks).
 /// Each key starts with its bucket byte; bucket 1 holds revisions (main, sub: int64 big-endian each).

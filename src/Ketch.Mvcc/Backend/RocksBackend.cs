@@ -232,6 +232,23 @@ internal sealed class RocksBackend : IDisposable
         }
     }
 
+    /// <summary>
+    /// The committed entries of <paramref name="bucket"/> in one RocksDB snapshot, in key order, keys
+    /// without the bucket byte; from <paramref name="from"/> (bucket byte excluded) when given. Lazy:
+    /// one entry in memory at a time.
+    /// </summary>
+    public IEnumerable<(byte[] Key, byte[] Value)> ScanSnapshot(Snapshot snapshot, BackendBucket bucket, byte[]? from = null)
+    {
+        var options = new ReadOptions().SetSnapshot(snapshot).SetFillCache(false)
+            .SetIterateUpperBound([(byte)((byte)bucket + 1)]);
+        using var scan = new BoundedIterator(Db, options);
+        var it = scan.Iterator;
+        for (it.Seek(from is null ? [(byte)bucket] : BucketKey(bucket, from)); it.Valid(); it.Next())
+        {
+            yield return (it.GetKeySpan()[1..].ToArray(), it.Value());
+        }
+    }
+
     /// <summary>A consistent view of the committed data; dispose it when done.</summary>
     public Snapshot TakeSnapshot() => Db.CreateSnapshot();
 

@@ -113,7 +113,7 @@ internal sealed class AuthService(MemberContext member) : Ketch.Api.Etcdserverpb
         var entry = request.Clone();
         if (entry.Options?.NoPassword != true && entry.HashedPassword.Length == 0)
         {
-            entry.HashedPassword = PasswordHash.Hash(entry.Password);
+            entry.HashedPassword = member.Loop.Auth.HashPassword(entry.Password);
         }
         entry.Password = "";
         return ProposeAsync<AuthUserAddResponse>(member, RaftRequestKind.AuthUserAdd, entry, caller, ct);
@@ -150,7 +150,7 @@ internal sealed class AuthService(MemberContext member) : Ketch.Api.Etcdserverpb
         var entry = request.Clone();
         if (entry.HashedPassword.Length == 0)
         {
-            entry.HashedPassword = PasswordHash.Hash(entry.Password);
+            entry.HashedPassword = member.Loop.Auth.HashPassword(entry.Password);
         }
         entry.Password = "";
         return ProposeAsync<AuthUserChangePasswordResponse>(member, RaftRequestKind.AuthUserChangePassword, entry, caller, ct);

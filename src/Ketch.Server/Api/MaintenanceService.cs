@@ -3,6 +3,7 @@ using Grpc.Core;
 using Ketch.Api.Etcdserverpb;
 using Ketch.Server.Apply;
 using Ketch.Server.Http;
+using Ketch.Server.Snapshots;
 using MvccRange = Ketch.Mvcc.RangeRequest;
 
 namespace Ketch.Server.Api;
@@ -58,12 +59,14 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
         return Task.FromResult(new HashResponse { Header = member.Header(rev), Hash = hash });
     }
 
+    /// <summary>etcd's HashKV, equal to what an etcd member with the same history answers
+    /// (<see cref="EtcdHashKV"/>); the header carries the current revision, as etcd's.</summary>
     public override Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
         try
         {
-            var (hash, rev) = HashAt(request.Revision);
-            return Task.FromResult(new HashKVResponse { Header = member.Header(rev), Hash = hash, CompactRevision = member.Loop.Kv.CompactRevision });
+            var (hash, current, compacted) = EtcdHashKV.Compute(member.Loop.Kv, request.Revision);
+            return Task.FromResult(new HashKVResponse { Header = member.Header(current), Hash = hash, CompactRevision = compacted });
         }
         catch (Ketch.Mvcc.MvccException e)
         {
@@ -94,6 +97,14 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
         return (crc, revision > 0 ? revision : all.Revision);
     }
 
+    /// <summary>
+    /// etcd's snapshot stream: the backend as etcd 3.4 keeps it (a bbolt database, written by
+    /// <see cref="EtcdSnapshotWriter"/> to a temporary file first: bbolt's meta pages, written last,
+    /// come first), in chunks whose <c>remaining_bytes</c> count down to 0, then one more message
+    /// with the SHA-256 of the database, as etcd's v3rpc maintenance server sends it. etcdctl
+    /// appends that hash to the file and checks it on restore; the database is a whole number of
+    /// 4 KiB pages, so the file's length is 32 more than a multiple of 512.
+    /// </summary>
     public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
     {
         var tmp = Path.Combine(member.Options.DataDir, $"snapshot-{Guid.NewGuid():N}.tmp");
@@ -102,26 +113,17 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
             var header = member.Header();
             await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.None))
             {
-                member.Loop.Kv.Snapshot(file);
-                // etcd's snapshot blob is the database, a multiple of 512 bytes, followed by the
-                // SHA-256 of it (etcdctl checks the length): pad, then append the hash.
-                var pad = (int)((512 - (file.Length % 512)) % 512);
-                file.Write(new byte[pad]);
-                file.Position = 0;
-                var hash = await System.Security.Cryptography.SHA256.HashDataAsync(file, context.CancellationToken).ConfigureAwait(false);
-                file.Write(hash);
+                EtcdSnapshotWriter.Write(member.Loop.Kv, file);
             }
             await using var input = new FileStream(tmp, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
             var remaining = input.Length;
             var buffer = new byte[SnapshotChunkBytes];
             while (remaining > 0)
             {
-                var n = await input.ReadAsync(buffer, context.CancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    break;
-                }
+                var n = await input.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, remaining), throwOnEndOfStream: true, context.CancellationToken).ConfigureAwait(false);
                 remaining -= n;
+                sha.AppendData(buffer, 0, n);
                 await responseStream.WriteAsync(new SnapshotResponse
                 {
                     Header = header,
@@ -129,6 +131,11 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
                     Blob = ByteString.CopyFrom(buffer, 0, n),
                 }, context.CancellationToken).ConfigureAwait(false);
             }
+            await responseStream.WriteAsync(new SnapshotResponse
+            {
+                Header = header,
+                Blob = ByteString.CopyFrom(sha.GetHashAndReset()),
+            }, context.CancellationToken).ConfigureAwait(false);
         }
         finally
         {

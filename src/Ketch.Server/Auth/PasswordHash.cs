@@ -5,32 +5,67 @@ using System.Text;
 namespace Ketch.Server.Auth;
 
 /// <summary>
-/// Salted PBKDF2-SHA256 password hashes, stored as <c>pbkdf2-sha256$iterations$salt$hash</c>
-/// (base64). etcd uses bcrypt; only the behaviour matters: the hash is computed once on the member
-/// that receives the request and travels through Raft, so every member stores the same bytes.
+/// Password hashes as etcd stores them in <c>authpb.User.password</c>: bcrypt in the modular crypt
+/// form <c>$2a$&lt;cost&gt;$&lt;22 chars salt&gt;&lt;31 chars hash&gt;</c> (golang.org/x/crypto/bcrypt),
+/// so a user restored from an etcd snapshot into ketch, or from ketch into etcd, logs in with the
+/// same password. The hash is computed once, on the member that receives the request, off the Raft
+/// loop, and travels through Raft, so every member stores the same bytes.
+/// Ketch before bcrypt stored <c>pbkdf2-sha256$iterations$salt$hash</c> (base64); those still verify,
+/// so data directories written then keep their logins (etcd cannot read them: change the password
+/// before moving such a user to etcd).
 /// </summary>
 internal static class PasswordHash
 {
-    private const string Scheme = "pbkdf2-sha256";
+    /// <summary>etcd's <c>--bcrypt-cost</c> default (bcrypt.DefaultCost): 105-210 ms per hash or
+    /// verify measured on the shared 2-core box under load (cost 4: 4-5 ms).</summary>
+    public const int DefaultCost = 10;
 
-    /// <summary>About 5 ms on one core: the cost of a login, as etcd's bcrypt cost 10 is ~50 ms.</summary>
-    private const int Iterations = 10_000;
+    /// <summary>The range etcd accepts (bcrypt.MinCost, bcrypt.MaxCost).</summary>
+    public const int MinCost = 4;
 
-    private const int SaltBytes = 16;
-    private const int HashBytes = 32;
+    /// <inheritdoc cref="MinCost"/>
+    public const int MaxCost = 31;
 
-    public static string Hash(string password)
+    private const string Pbkdf2Scheme = "pbkdf2-sha256";
+
+    /// <summary>True when etcd would use <paramref name="cost"/> as given; etcd 3.4 (auth.NewAuthStore)
+    /// logs "Use default bcrypt-cost 10 instead of the invalid value N" and uses 10 otherwise.</summary>
+    public static bool IsValidCost(int cost) => cost is >= MinCost and <= MaxCost;
+
+    /// <summary>A bcrypt hash of <paramref name="password"/> (UTF-8) at <paramref name="cost"/>,
+    /// minor version <c>a</c> as Go's bcrypt writes.</summary>
+    public static string Hash(string password, int cost)
     {
-        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, Iterations, HashAlgorithmName.SHA256, HashBytes);
-        return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${Iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+        if (!IsValidCost(cost))
+        {
+            throw new ArgumentOutOfRangeException(nameof(cost), cost, $"bcrypt cost must be between {MinCost} and {MaxCost}");
+        }
+        return BCrypt.Net.BCrypt.HashPassword(password, BCrypt.Net.BCrypt.GenerateSalt(cost, 'a'));
     }
 
-    /// <summary>True when <paramref name="password"/> matches <paramref name="stored"/>; compared in constant time.</summary>
+    /// <summary>True when <paramref name="password"/> matches <paramref name="stored"/> (bcrypt, or
+    /// ketch's former PBKDF2 form); compared in constant time. An unreadable hash matches nothing.</summary>
     public static bool Verify(string password, ReadOnlySpan<byte> stored)
     {
-        var parts = Encoding.ASCII.GetString(stored).Split('$');
-        if (parts.Length != 4 || parts[0] != Scheme
+        var text = Encoding.ASCII.GetString(stored);
+        if (text.StartsWith("$2", StringComparison.Ordinal))
+        {
+            try
+            {
+                return BCrypt.Net.BCrypt.Verify(password, text);
+            }
+            catch (Exception e) when (e is BCrypt.Net.SaltParseException or ArgumentException or FormatException)
+            {
+                return false;
+            }
+        }
+        return VerifyPbkdf2(password, text);
+    }
+
+    private static bool VerifyPbkdf2(string password, string stored)
+    {
+        var parts = stored.Split('$');
+        if (parts.Length != 4 || parts[0] != Pbkdf2Scheme
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var iterations) || iterations <= 0)
         {
             return false;
@@ -39,6 +74,10 @@ internal static class PasswordHash
         {
             var salt = Convert.FromBase64String(parts[2]);
             var expected = Convert.FromBase64String(parts[3]);
+            if (expected.Length == 0)
+            {
+                return false;
+            }
             var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, expected.Length);
             return CryptographicOperations.FixedTimeEquals(actual, expected);
         }

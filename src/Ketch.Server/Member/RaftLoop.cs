@@ -59,7 +59,14 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         MemberId = memberId;
         _ids = new RequestIdGenerator(memberId, _time.GetUtcNow());
         var tokens = Ketch.Server.Auth.AuthTokenSpec.Create(options.AuthToken, TimeSpan.FromSeconds(options.AuthTokenTtlSeconds), _time);
-        _applier = new Applier(kv, lessor, membership) { Auth = new Auth.AuthStore(_time, tokens) };
+        var bcryptCost = options.BcryptCost;
+        if (!Ketch.Server.Auth.PasswordHash.IsValidCost(bcryptCost))
+        {
+            // etcd 3.4 (auth.NewAuthStore) starts anyway, with the default and this warning.
+            LogBcryptCost(log, Ketch.Server.Auth.PasswordHash.DefaultCost, bcryptCost);
+            bcryptCost = Ketch.Server.Auth.PasswordHash.DefaultCost;
+        }
+        _applier = new Applier(kv, lessor, membership) { Auth = new Auth.AuthStore(_time, tokens, bcryptCost) };
         _applier.LeaseKeys.Rebuild(kv);
         _applier.Auth.Recover(kv);
         _commands = Channel.CreateBounded<LoopCommand>(new BoundedChannelOptions(CommandQueueCapacity)
@@ -509,6 +516,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         Kv.Dispose();
         _stop.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Use default bcrypt-cost {Default} instead of the invalid value {Cost}")]
+    private static partial void LogBcryptCost(ILogger log, int @default, int cost);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "the Raft loop failed; the member stops serving")]
     private static partial void LogLoopFailed(ILogger log, Exception e);
