@@ -146,9 +146,20 @@ start_cluster() {
 }
 
 DIED=""                                      # members that exited on their own, for the report
-KEPT_LOGS="${TMPDIR:-/tmp}/ketch-compare-logs.$$"  # their logs survive the temp dir
+KEPT_LOGS="${TMPDIR:-/tmp}/ketch-compare-logs.$$"  # every member's log survives the temp dir
+declare -A ELECTIONS                         # cluster -> elections after the first, from the member logs
 stop_cluster() {
-  local pid rc i=0
+  local pid rc i=0 n most=0 pattern
+  # Each member logs every election it sees (ketch: "leader is now", etcd: "elected leader").
+  if [ "${1%-*}" = etcd ]; then pattern="elected leader"; else pattern="leader is now"; fi
+  mkdir -p "$KEPT_LOGS"
+  for i in $(seq 1 "${1#*-}"); do
+    cp "$TMP/$1/${1%-*}$i/log" "$KEPT_LOGS/$1-member$i.log" 2>/dev/null || continue
+    n=$(grep -c "$pattern" "$KEPT_LOGS/$1-member$i.log" || true)
+    [ "${n:-0}" -gt "$most" ] && most=$n
+  done
+  ELECTIONS[$1]=$(( most > 0 ? most - 1 : 0 ))
+  i=0
   for pid in ${MEMBER_PIDS[$1]}; do
     i=$((i + 1))
     if ours "$pid"; then
@@ -156,8 +167,6 @@ stop_cluster() {
       wait "$pid" 2>/dev/null || true
     else
       rc=0; wait "$pid" 2>/dev/null || rc=$?
-      mkdir -p "$KEPT_LOGS"
-      cp "$TMP/$1/${1%-*}$i/log" "$KEPT_LOGS/$1-member$i.log" 2>/dev/null || true
       local how="status $rc"
       [ "$rc" -le 128 ] || how+=" (signal $((rc - 128)))"
       DIED+="${DIED:+; }${1%-*} member $i of the ${1#*-}-member cluster (pid $pid) exited by itself with $how, log kept in $KEPT_LOGS/$1-member$i.log"
@@ -300,6 +309,8 @@ kib_to_mib() { awk -v v="$1" 'BEGIN { printf "%.0f", v / 1024 }'; }
         echo
         echo "Errors, $kind, ${WORKLOADS[idx]%%|*}, round $round: $codes."
       done
+    echo
+    echo "Leader elections after the first (from the member logs, kept in \`$KEPT_LOGS\`): etcd ${ELECTIONS[etcd-$size]:-n/a}, ketch ${ELECTIONS[ketch-$size]:-n/a}."
     # A member that died has no RSS: then the sums compare different member counts, so no ratio.
     ersum=0; for r in ${RSS[etcd-$size]:-}; do [ "$r" = died ] && ersum=-1 && break; ersum=$((ersum + r)); done
     krsum=0; for r in ${RSS[ketch-$size]:-}; do [ "$r" = died ] && krsum=-1 && break; krsum=$((krsum + r)); done
