@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 
 // The `ketch` executable: parse etcd's flags, environment and config file; run one member until
 // SIGINT/SIGTERM.
+GcBudget.EnsureOrReexec();
 Dictionary<string, string> values;
 KetchServerOptions options;
 try

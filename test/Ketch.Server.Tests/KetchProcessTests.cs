@@ -92,6 +92,44 @@ public sealed class KetchProcessTests
         }
     }
 
+    [Theory]
+    [InlineData(null, "0x4000000")]
+    [InlineData("0x1000000", "0x1000000")]
+    public async Task The_process_serving_runs_with_a_64_MiB_gen0_budget_unless_the_user_set_one(string? userValue, string expected)
+    {
+        // The runtime takes the gen0 budget from the environment only, so ketch re-executes itself
+        // once with it set (GcBudget): the process we started is the one serving, with the variable.
+        Etcdctl.Require();
+        using var dir = new TempDir();
+        var client = $"http://127.0.0.1:{TestNet.FreePort()}";
+        var peer = $"http://127.0.0.1:{TestNet.FreePort()}";
+        var env = new Dictionary<string, string> { ["ETCD_LISTEN_PEER_URLS"] = peer };
+        if (userValue is not null)
+        {
+            env["DOTNET_GCgen0size"] = userValue;
+        }
+        using var p = Start(["--listen-client-urls", client, "--advertise-client-urls", client, "--initial-advertise-peer-urls", peer], dir.Path, env);
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        try
+        {
+            var endpoint = client.Replace("http://", "", StringComparison.Ordinal);
+            await TestNet.WaitUntil(async () => (await Etcdctl.RunAsync(endpoint, "put gc budget", timeoutSeconds: 5)).Exit == 0,
+                TimeSpan.FromSeconds(30), "ketch to serve etcdctl put");
+            Assert.False(p.HasExited);
+            var environ = (await File.ReadAllTextAsync($"/proc/{p.Id}/environ")).Split('\0');
+            Assert.Contains($"DOTNET_GCgen0size={expected}", environ);
+            Assert.Single(environ, e => e.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal));
+        }
+        finally
+        {
+            p.Kill();
+            await p.WaitForExitAsync();
+        }
+    }
+
     [Fact]
     public async Task Three_ketch_processes_form_a_cluster_that_etcdctl_uses()
     {
