@@ -84,6 +84,11 @@ public sealed record KetchServerOptions
     /// <summary>Refuse reconfigurations that could lose quorum (<c>--strict-reconfig-check</c>).</summary>
     public bool StrictReconfigCheck { get; init; } = true;
 
+    /// <summary>With <see cref="StrictReconfigCheck"/>: how long a peer must have been connected
+    /// to count as active for a membership change (etcd's <c>HealthInterval</c>, 5 s; not a flag in
+    /// etcd either). Tests that change membership right after a member joins lower it.</summary>
+    public TimeSpan ReconfigHealthInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Auth tokens (<c>--auth-token</c>): <c>simple</c>, or
     /// <c>jwt,pub-key=&lt;path&gt;,priv-key=&lt;path&gt;,sign-method=&lt;RS256|ES256|...&gt;[,ttl=5m]</c>.</summary>
     public string AuthToken { get; init; } = "simple";

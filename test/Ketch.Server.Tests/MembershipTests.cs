@@ -11,7 +11,9 @@ public sealed class MembershipTests
     [Fact]
     public async Task Add_learner_join_catch_up_promote_move_leader_and_remove_under_load()
     {
-        await using var c = await TestCluster.StartAsync(1);
+        // The removal below follows m2's join within seconds, which etcd's 5 s health interval
+        // would refuse (tested in Strict_reconfig_check_wants_the_voters_connected): connected will do here.
+        await using var c = await TestCluster.StartAsync(1, tweak: o => o with { ReconfigHealthInterval = TimeSpan.Zero });
         var m1 = await c.LeaderAsync();
         for (var i = 0; i < 10; i++)
         {
@@ -63,6 +65,7 @@ public sealed class MembershipTests
             InitialClusterToken = o1.InitialClusterToken,
             HeartbeatIntervalMs = 50,
             ElectionTimeoutMs = 500,
+            ReconfigHealthInterval = TimeSpan.Zero,
         });
         await m2.StartAsync();
         Assert.Equal(add.Member.ID, m2.Server.MemberId);
@@ -149,5 +152,53 @@ public sealed class MembershipTests
         var e = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.15:1" } }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
         Assert.Equal("etcdserver: re-configuration failed due to not enough started members", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Strict_reconfig_check_wants_the_voters_connected()
+    {
+        var interval = TimeSpan.FromSeconds(1);
+        await using var c = await TestCluster.StartAsync(3, tweak: o => o with { ReconfigHealthInterval = interval });
+        var leader = await c.LeaderAsync();
+        var (follower, stopped) = (c.Members.First(m => m != leader), c.Members.Last(m => m != leader));
+        var others = c.Members.Where(m => m != leader).Select(m => m.Server.MemberId).ToList();
+        await TestNet.WaitUntil(async () => (await leader.Cluster.MemberListAsync(new MemberListRequest())).Members.All(m => m.Name.Length > 0),
+            TimeSpan.FromSeconds(10), "every member to publish its name");
+        await TestNet.WaitUntil(() => others.All(id => leader.Server.Loop.PeerActiveSince(id) is { } t && t <= DateTimeOffset.UtcNow - interval),
+            TimeSpan.FromSeconds(10), "the leader to be connected to both followers for the interval");
+        // Connected to every voter: a member may be added (a learner here, removed again unchecked).
+        var learner = await leader.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.16:1" }, IsLearner = true });
+        await leader.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = learner.Member.ID });
+
+        var stoppedId = stopped.Server.MemberId; // read before the stop, which lets the server go
+        await stopped.StopAsync();
+        await TestNet.WaitUntil(() => leader.Server.Loop.PeerActiveSince(stoppedId) is null,
+            TimeSpan.FromSeconds(10), "the leader to see the stopped member's connections end");
+        // Still 3 started voters (a quorum of 4), but one is down: etcd's ErrUnhealthy for any add...
+        foreach (var isLearner in new[] { false, true })
+        {
+            var add = await Assert.ThrowsAsync<RpcException>(() => leader.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.17:1" }, IsLearner = isLearner }).ResponseAsync);
+            Assert.Equal((StatusCode.Unavailable, "etcdserver: unhealthy cluster"), (add.StatusCode, add.Status.Detail));
+        }
+        // ...and for removing an active voter, which would leave 1 active of 2.
+        var remove = await Assert.ThrowsAsync<RpcException>(() => leader.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = follower.Server.MemberId }).ResponseAsync);
+        Assert.Equal((StatusCode.Unavailable, "etcdserver: unhealthy cluster"), (remove.StatusCode, remove.Status.Detail));
+        // The member that is down is not part of the active quorum: it may go.
+        var removed = await leader.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = stoppedId });
+        Assert.Equal(2, removed.Members.Count);
+    }
+
+    [Fact]
+    public async Task Without_strict_reconfig_check_a_member_is_added_with_a_voter_down()
+    {
+        await using var c = await TestCluster.StartAsync(3, tweak: o => o with { StrictReconfigCheck = false });
+        var leader = await c.LeaderAsync();
+        var stopped = c.Members.First(m => m != leader);
+        var stoppedId = stopped.Server.MemberId;
+        await stopped.StopAsync();
+        await TestNet.WaitUntil(() => leader.Server.Loop.PeerActiveSince(stoppedId) is null,
+            TimeSpan.FromSeconds(10), "the leader to see the stopped member's connections end");
+        var added = await leader.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.18:1" }, IsLearner = true });
+        Assert.Equal(4, added.Members.Count);
     }
 }

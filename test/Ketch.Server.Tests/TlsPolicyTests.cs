@@ -55,10 +55,12 @@ public sealed class TlsPolicyTests : IDisposable
     /// shows the certificate of <paramref name="certFile"/> if given, and sends a request: an
     /// HTTP/1.1 <c>GET /health</c> on the client port, the peer query on the peer port.</summary>
     private static async Task<Probe> ProbeAsync(string url, string? certFile, string? keyFile, bool peerPort = false,
-        SslProtocols protocols = SslProtocols.None, CipherSuitesPolicy? cipherSuites = null)
+        SslProtocols protocols = SslProtocols.None, CipherSuitesPolicy? cipherSuites = null, System.Net.IPAddress? from = null)
     {
         var uri = new Uri(url);
-        using var client = new TcpClient();
+        // From a chosen loopback address when asked (the peer SAN check looks at it); else the
+        // kernel's choice, 127.0.0.1.
+        using var client = from is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(from, 0));
         await client.ConnectAsync(uri.Host, uri.Port);
         await using var ssl = new SslStream(client.GetStream());
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -122,7 +124,9 @@ public sealed class TlsPolicyTests : IDisposable
         }
         var named = _pki.Issue("named", "any name", server: true, dnsNames: ["peer.example", "*.wild.example"]);
         var wild = _pki.Issue("wild", "other", server: true, dnsNames: ["*.peer.example"]);
-        await using (var m = await StartAsync(Member() with { AllowedHostname = "a.wild.example" }, Member() with { AllowedHostname = "peer.example" }))
+        // These names resolve nowhere, so etcd's peer SAN check (tested below) would refuse them
+        // first, and would send their lookups off the machine: skip it here.
+        await using (var m = await StartAsync(Member() with { AllowedHostname = "a.wild.example" }, Member() with { AllowedHostname = "peer.example", SkipClientSanVerify = true }))
         {
             var peer = m.Options.ListenPeerUrls[0];
             Assert.True((await ProbeAsync(peer, named.CertFile, named.KeyFile, peerPort: true)).Answered, "a SAN peer.example is allowed");
@@ -136,6 +140,61 @@ public sealed class TlsPolicyTests : IDisposable
         var both = Assert.Throws<ArgumentException>(() => TlsCredentials.Resolve(true, Member() with { AllowedCn = "a", AllowedHostname = "b" },
             ["https://127.0.0.1:1"], [], _pki.Dir, 1, NullLogger.Instance));
         Assert.Equal("AllowedCN and AllowedHostname are mutually exclusive (cn=\"a\", hostname=\"b\")", both.Message);
+    }
+
+    [Fact]
+    public async Task A_peer_certificate_must_be_valid_for_the_address_it_connects_from_unless_skipped()
+    {
+        var five = System.Net.IPAddress.Parse("127.0.0.5");
+        var onlyFive = _pki.Issue("only-five", "peer at .5", server: true, ipAddresses: [five]);
+        var noSan = _pki.Issue("no-san", "peer without names", server: true, dnsNames: []);
+        await using (var m = await StartAsync(Member(), Member()))
+        {
+            var peer = m.Options.ListenPeerUrls[0];
+            Assert.False((await ProbeAsync(peer, onlyFive.CertFile, onlyFive.KeyFile, peerPort: true)).Answered, "valid for 127.0.0.5, connecting from 127.0.0.1");
+            Assert.True((await ProbeAsync(peer, onlyFive.CertFile, onlyFive.KeyFile, peerPort: true, from: five)).Answered, "valid for 127.0.0.5, connecting from it");
+            // The member certificate names 127.0.0.1-61 and localhost.
+            Assert.True((await ProbeAsync(peer, _pki.ServerCertFile, _pki.ServerKeyFile, peerPort: true)).Answered, "IP SAN 127.0.0.1");
+            Assert.True((await ProbeAsync(peer, _pki.ServerCertFile, _pki.ServerKeyFile, peerPort: true, from: five)).Answered, "IP SAN 127.0.0.5");
+            // A DNS name that resolves to the address will do (localhost is 127.0.0.1 in /etc/hosts).
+            var local = _pki.Issue("localhost-only", "peer at localhost", server: true, dnsNames: ["localhost"]);
+            Assert.True((await ProbeAsync(peer, local.CertFile, local.KeyFile, peerPort: true)).Answered, "DNS SAN localhost from 127.0.0.1");
+            Assert.False((await ProbeAsync(peer, local.CertFile, local.KeyFile, peerPort: true, from: five)).Answered, "DNS SAN localhost from 127.0.0.5");
+            Assert.True((await ProbeAsync(peer, noSan.CertFile, noSan.KeyFile, peerPort: true, from: five)).Answered, "no SAN at all is not checked");
+            // The client port has no such check (etcd's client listeners do not wrap it).
+            Assert.True((await ProbeAsync(m.ClientUrl, onlyFive.CertFile, onlyFive.KeyFile)).Answered, "the client port ignores the SANs");
+        }
+        await using (var m = await StartAsync(Member(), Member() with { SkipClientSanVerify = true }))
+        {
+            var peer = m.Options.ListenPeerUrls[0];
+            Assert.True((await ProbeAsync(peer, onlyFive.CertFile, onlyFive.KeyFile, peerPort: true)).Answered, "skipped: any address");
+            Assert.False((await ProbeAsync(peer, _pki.OtherCertFile, _pki.OtherKeyFile, peerPort: true)).Answered, "skipped SANs, still a stranger's CA");
+        }
+    }
+
+    [Fact]
+    public async Task The_peer_san_check_reads_sans_as_etcd_does()
+    {
+        var five = System.Net.IPAddress.Parse("127.0.0.5");
+        var one = System.Net.IPAddress.Loopback;
+        var names = new Dictionary<string, System.Net.IPAddress[]> { ["a.test"] = [five], ["b.test"] = [one] };
+        // A resolver with no network: unknown names fail as a failed lookup does.
+        Task<System.Net.IPAddress[]> Resolve(string name, CancellationToken _) =>
+            names.TryGetValue(name, out var a) ? Task.FromResult(a) : Task.FromException<System.Net.IPAddress[]>(new SocketException((int)SocketError.HostNotFound));
+        async Task<string?> Check(string[]? dns, System.Net.IPAddress[]? ips, System.Net.IPAddress from)
+        {
+            var (cert, _) = _pki.Issue("san-" + Guid.NewGuid().ToString("N"), "x", server: true, dnsNames: dns ?? [], ipAddresses: ips);
+            using var leaf = X509Certificate2.CreateFromPem(File.ReadAllText(cert));
+            return await PeerSan.CheckAsync(leaf, from, Resolve, CancellationToken.None);
+        }
+        Assert.Null(await Check(null, null, five));
+        Assert.Null(await Check(null, [one, five], five));
+        Assert.Null(await Check(null, [five], System.Net.IPAddress.Parse("127.0.0.5").MapToIPv6()));
+        Assert.Equal("x509: certificate is valid for 127.0.0.1, 127.0.0.5, not 127.0.0.9", await Check(null, [one, five], System.Net.IPAddress.Parse("127.0.0.9")));
+        Assert.Null(await Check(["nowhere.test", "a.test"], null, five));
+        Assert.Null(await Check(["b.test"], [five], one));
+        Assert.Null(await Check(["nowhere.test"], [five], five));
+        Assert.Equal("tls: \"127.0.0.5\" does not match any of DNSNames [\"b.test\" \"nowhere.test\"]", await Check(["b.test", "nowhere.test"], [one], five));
     }
 
     [Fact]
@@ -201,6 +260,9 @@ public sealed class TlsPolicyTests : IDisposable
         Assert.Equal(("/p.crl", "member", ""), (o.PeerTls.CrlFile, o.PeerTls.AllowedCn, o.PeerTls.AllowedHostname));
         Assert.Equal(suites, o.ClientTls.CipherSuites);
         Assert.Equal(suites, o.PeerTls.CipherSuites);
+        Assert.False(o.PeerTls.SkipClientSanVerify);
+        Assert.True(Parse(["--experimental-peer-skip-client-san-verification"]).PeerTls.SkipClientSanVerify);
+        Assert.True(Parse([], new Hashtable { ["ETCD_EXPERIMENTAL_PEER_SKIP_CLIENT_SAN_VERIFICATION"] = "true" }).PeerTls.SkipClientSanVerify);
 
         var e = Parse([], new Hashtable { ["ETCD_PEER_CERT_ALLOWED_HOSTNAME"] = "peer.example", ["ETCD_CLIENT_CRL_FILE"] = "/e.crl", ["ETCD_CIPHER_SUITES"] = "TLS_AES_128_GCM_SHA256" });
         Assert.Equal("peer.example", e.PeerTls.AllowedHostname);
@@ -212,12 +274,13 @@ public sealed class TlsPolicyTests : IDisposable
         File.WriteAllText(path, """
             peer-crl-file: /f.crl
             peer-cert-allowed-cn: from-file
+            experimental-peer-skip-client-san-verification: true
             cipher-suites:
               - TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
               - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
             """);
         var f = Parse(["--config-file", path]);
-        Assert.Equal(("/f.crl", "from-file"), (f.PeerTls.CrlFile, f.PeerTls.AllowedCn));
+        Assert.Equal(("/f.crl", "from-file", true), (f.PeerTls.CrlFile, f.PeerTls.AllowedCn, f.PeerTls.SkipClientSanVerify));
         Assert.Equal(["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"], f.ClientTls.CipherSuites);
 
         var help = ServerFlags.Usage();

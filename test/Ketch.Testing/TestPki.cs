@@ -37,7 +37,7 @@ public sealed class TestPki : IDisposable
     /// <summary>The client certificate's key.</summary>
     public string ClientKeyFile => Path.Combine(Dir, "client-key.pem");
 
-    /// <summary>The CA's private key (PEM), for <see cref="Issue(string, string, bool, string[])"/> and <see cref="WriteCrl"/>.</summary>
+    /// <summary>The CA's private key (PEM), for <see cref="Issue(string, string, bool, string[], IPAddress[])"/> and <see cref="WriteCrl"/>.</summary>
     public string CaKeyFile => Path.Combine(Dir, "ca-key.pem");
 
     /// <summary>Another CA, which nothing trusts.</summary>
@@ -80,12 +80,13 @@ public sealed class TestPki : IDisposable
     /// <param name="commonName">The subject's CN.</param>
     /// <param name="server">Allow server authentication (besides client authentication).</param>
     /// <param name="dnsNames">The DNS names instead of the loopback names and addresses; empty: no SAN at all.</param>
+    /// <param name="ipAddresses">IP address SANs; given alone, they replace the loopback names and addresses too.</param>
     /// <returns>The certificate and key files.</returns>
-    public (string CertFile, string KeyFile) Issue(string stem, string commonName, bool server = false, string[]? dnsNames = null)
+    public (string CertFile, string KeyFile) Issue(string stem, string commonName, bool server = false, string[]? dnsNames = null, IPAddress[]? ipAddresses = null)
     {
         using var ca = X509Certificate2.CreateFromPemFile(CaFile, CaKeyFile);
         var (certFile, keyFile) = (Path.Combine(Dir, stem + ".pem"), Path.Combine(Dir, stem + "-key.pem"));
-        Issue(ca, commonName, server ? [s_serverAuth, s_clientAuth] : [s_clientAuth], certFile, keyFile, dnsNames);
+        Issue(ca, commonName, server ? [s_serverAuth, s_clientAuth] : [s_clientAuth], certFile, keyFile, dnsNames ?? (ipAddresses is null ? null : []), ipAddresses);
         return (certFile, keyFile);
     }
 
@@ -115,7 +116,7 @@ public sealed class TestPki : IDisposable
         return request.CreateSelfSigned(now.AddHours(-1), now.AddDays(2));
     }
 
-    private static void Issue(X509Certificate2 ca, string name, Oid[] usages, string certFile, string keyFile, string[]? dnsNames = null)
+    private static void Issue(X509Certificate2 ca, string name, Oid[] usages, string certFile, string keyFile, string[]? dnsNames = null, IPAddress[]? ipAddresses = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -139,11 +140,15 @@ public sealed class TestPki : IDisposable
             }
             request.CertificateExtensions.Add(names.Build());
         }
-        else if (dnsNames.Length > 0)
+        else if (dnsNames.Length > 0 || ipAddresses is { Length: > 0 })
         {
             foreach (var dns in dnsNames)
             {
                 names.AddDnsName(dns);
+            }
+            foreach (var ip in ipAddresses ?? [])
+            {
+                names.AddIpAddress(ip);
             }
             request.CertificateExtensions.Add(names.Build());
         }

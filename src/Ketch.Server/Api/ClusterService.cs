@@ -47,6 +47,12 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         {
             throw EtcdErrors.NotEnoughStarted;
         }
+        // etcd's mayAddMember: learners too, the member taking the request must have been
+        // connected to every voter for a while (isConnectedFullySince).
+        if (member.Options.StrictReconfigCheck && ActiveVoters(members) < members.Count(m => !m.IsLearner))
+        {
+            throw EtcdErrors.Unhealthy;
+        }
         var info = new MemberInfo(id, "", urls, [], request.IsLearner);
         var type = request.IsLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
         var result = await member.Loop.ProposeConfChangeAsync(type, id, JsonSerializer.SerializeToUtf8Bytes(info), context.CancellationToken).ConfigureAwait(false);
@@ -59,9 +65,21 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
     public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
     {
         var m = member.Loop.Membership.Get(request.ID) ?? throw EtcdErrors.MemberNotFound;
-        if (!m.IsLearner && member.Options.StrictReconfigCheck && !ReadyToRemoveVoter(member.Loop.Membership.Members, m.Id))
+        if (!m.IsLearner && member.Options.StrictReconfigCheck)
         {
-            throw EtcdErrors.NotEnoughStarted;
+            var members = member.Loop.Membership.Members;
+            if (!ReadyToRemoveVoter(members, m.Id))
+            {
+                throw EtcdErrors.NotEnoughStarted;
+            }
+            // etcd's mayRemoveMember: a member that is down is not part of the active quorum and
+            // may go; otherwise the voters active without it must still be a quorum of all voters.
+            var down = m.Id != member.Loop.MemberId && member.Loop.PeerActiveSince(m.Id) is null;
+            var voters = members.Count(x => !x.IsLearner);
+            if (!down && ActiveVoters(members) - 1 < 1 + ((voters - 1) / 2))
+            {
+                throw EtcdErrors.Unhealthy;
+            }
         }
         var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.RemoveNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(m), context.CancellationToken).ConfigureAwait(false);
         var resp = new MemberRemoveResponse { Header = member.Header() };
@@ -125,6 +143,15 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         var voters = members.Where(m => !m.IsLearner && m.Id != id).ToList();
         var started = voters.Count(m => m.Name.Length > 0);
         return voters.Count > 0 && started >= (voters.Count / 2) + 1;
+    }
+
+    /// <summary>etcd's <c>numConnectedSince</c>: the voters this member has been connected to for
+    /// at least <see cref="KetchServerOptions.ReconfigHealthInterval"/>, itself included.</summary>
+    private int ActiveVoters(IReadOnlyList<MemberInfo> members)
+    {
+        var since = member.Options.TimeProvider.GetUtcNow() - member.Options.ReconfigHealthInterval;
+        return members.Count(m => !m.IsLearner
+            && (m.Id == member.Loop.MemberId || member.Loop.PeerActiveSince(m.Id) is { } t && t <= since));
     }
 
     /// <summary>etcd's readiness rule: the learner's match is at least 90% of the leader's.</summary>

@@ -28,6 +28,7 @@ internal static class EtcdErrors
     public static RpcException MemberBadUrls => Make(StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid");
     public static RpcException MemberNotLearner => Make(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member");
     public static RpcException LearnerNotReady => Make(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member which is in sync with leader");
+    public static RpcException Unhealthy => Make(StatusCode.Unavailable, "etcdserver: unhealthy cluster");
     public static RpcException NotEnoughStarted => Make(StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members");
     public static RpcException BadLeaderTransferee => Make(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
     public static RpcException InvalidSortOption => Make(StatusCode.InvalidArgument, "etcdserver: invalid sort option");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Ketch.Server.Auth;
 
@@ -7,8 +8,8 @@ namespace Ketch.Server.Auth;
 /// etcd's <c>--auth-token</c> value: <c>simple</c> (the default) or
 /// <c>jwt,pub-key=&lt;path&gt;,priv-key=&lt;path&gt;,sign-method=&lt;RS256|...&gt;[,ttl=&lt;Go duration&gt;]</c>.
 /// RS*, PS* and ES* methods read PEM keys (PKCS#1, PKCS#8 or SEC1 private keys; SubjectPublicKeyInfo
-/// or PKCS#1 public keys); with only <c>pub-key</c> the member verifies tokens but cannot issue
-/// them. HS* methods use the bytes of the <c>priv-key</c> file as the shared secret. A bad value is
+/// or PKCS#1 public keys, or an X.509 certificate as pub-key, as etcd 3.4 takes one); with only
+/// <c>pub-key</c> the member verifies tokens but cannot issue them. HS* methods use the bytes of the <c>priv-key</c> file as the shared secret. A bad value is
 /// an <see cref="ArgumentException"/> naming what is wrong.
 /// </summary>
 internal static class AuthTokenSpec
@@ -141,7 +142,14 @@ internal static class AuthTokenSpec
         var kind = method.Family == JwtKeyFamily.Ecdsa ? "an EC" : "an RSA";
         try
         {
-            key.ImportFromPem(pem);
+            if (!requirePrivate && FirstPemLabel(pem) == "CERTIFICATE")
+            {
+                ImportCertificateKey(key, pem);
+            }
+            else
+            {
+                key.ImportFromPem(pem);
+            }
             if (requirePrivate)
             {
                 // Throws for a public key: signing needs the private half.
@@ -150,12 +158,40 @@ internal static class AuthTokenSpec
         }
         catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
-            throw new ArgumentException($"--auth-token: {option} \"{path}\" is not {kind} {(requirePrivate ? "private" : "public")} key in PEM form ({method.Name})", e);
+            throw new ArgumentException($"--auth-token: {option} \"{path}\" is not {kind} {(requirePrivate ? "private key" : "public key or certificate")} in PEM form ({method.Name})", e);
         }
         if (method.CurveBits > 0 && key.KeySize != method.CurveBits)
         {
             throw new ArgumentException($"--auth-token: {option} \"{path}\" is a {key.KeySize}-bit curve; {method.Name} needs {method.CurveBits} bits");
         }
+    }
+
+    /// <summary>The label of the first PEM block in <paramref name="pem"/>, or null.</summary>
+    private static string? FirstPemLabel(string pem) =>
+        PemEncoding.TryFind(pem, out var fields) ? pem[fields.Label] : null;
+
+    /// <summary>
+    /// The public key of the X.509 certificate in the first PEM block. etcd 3.4 reads pub-key with
+    /// jwt-go's ParseRSAPublicKeyFromPEM / ParseECPublicKeyFromPEM, which take the first PEM block
+    /// as a PKIX public key or else as a certificate, so a member's certificate works as pub-key.
+    /// The certificate is only a container here: its validity, issuer and usages are not checked
+    /// (nor by etcd).
+    /// </summary>
+    private static void ImportCertificateKey(AsymmetricAlgorithm key, string pem)
+    {
+        using var cert = X509Certificate2.CreateFromPem(pem);
+        byte[] spki;
+        if (key is RSA)
+        {
+            using var rsa = cert.GetRSAPublicKey() ?? throw new CryptographicException("the certificate's key is not RSA");
+            spki = rsa.ExportSubjectPublicKeyInfo();
+        }
+        else
+        {
+            using var ec = cert.GetECDsaPublicKey() ?? throw new CryptographicException("the certificate's key is not EC");
+            spki = ec.ExportSubjectPublicKeyInfo();
+        }
+        key.ImportSubjectPublicKeyInfo(spki, out _);
     }
 
     private static bool SamePublicKey(AsymmetricAlgorithm a, AsymmetricAlgorithm b) =>

@@ -201,6 +201,10 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private static long MinLeaseTtlSeconds(KetchServerOptions o) =>
         (long)Math.Ceiling(3.0 * o.ElectionTicks / 2 * o.HeartbeatIntervalMs / 1000);
 
+    /// <summary>Since when the peer's connections have been up; null while down or without a
+    /// transport (see <see cref="IPeerTransport.ActiveSince"/>).</summary>
+    public DateTimeOffset? PeerActiveSince(ulong id) => _transport?.ActiveSince(id);
+
     /// <summary>Starts ticking and pumping. A lone voter campaigns at once.</summary>
     public void Start(IPeerTransport? transport)
     {

@@ -15,4 +15,9 @@ internal interface IPeerTransport : IAsyncDisposable
     void AddPeer(ulong id, IReadOnlyList<string> peerUrls);
 
     void RemovePeer(ulong id);
+
+    /// <summary>Since when the connections with peer <paramref name="id"/> have been up, both our
+    /// stream to it and its stream to us (etcd's <c>Transport.ActiveSince</c>); null while either
+    /// is down.</summary>
+    DateTimeOffset? ActiveSince(ulong id);
 }

@@ -30,7 +30,7 @@ internal static class PeerConnection
         Stream stream = client.GetStream();
         if (tls is not null)
         {
-            stream = await tls.AcceptAsync(stream, cancellationToken).ConfigureAwait(false);
+            stream = await tls.AcceptAsync(stream, (client.Client.RemoteEndPoint as System.Net.IPEndPoint)?.Address, cancellationToken).ConfigureAwait(false);
         }
         return stream;
     }

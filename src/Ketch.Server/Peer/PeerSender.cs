@@ -33,6 +33,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
     private int _snapshotInFlight;
+    private long _connectedSinceTicks; // UTC ticks; 0 while the stream is down
 
     public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, ILogger log, Tls.TlsCredentials? tls = null)
     {
@@ -44,6 +45,9 @@ internal sealed partial class PeerSender : IAsyncDisposable
         _tls = tls;
         _run = Task.Run(RunAsync);
     }
+
+    /// <summary>Since when our message stream to the peer has been up; null while it is down.</summary>
+    public DateTimeOffset? ConnectedSince => Interlocked.Read(ref _connectedSinceTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
     public void Send(Message m)
     {
@@ -149,7 +153,15 @@ internal sealed partial class PeerSender : IAsyncDisposable
                     throw new IOException("peer refused the connection");
                 }
                 backoff = s_minBackoff;
-                await PumpAsync(stream).ConfigureAwait(false);
+                Interlocked.Exchange(ref _connectedSinceTicks, _time.GetUtcNow().UtcTicks);
+                try
+                {
+                    await PumpAsync(stream).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Exchange(ref _connectedSinceTicks, 0);
+                }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {

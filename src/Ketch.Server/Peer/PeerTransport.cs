@@ -30,6 +30,9 @@ internal sealed partial class PeerTransport : IPeerTransport
     private readonly CancellationTokenSource _stop = new();
     private long _refusedForeign;
 
+    // Incoming message streams per peer: how many are open, and since when one has been.
+    private readonly Dictionary<ulong, (int Open, DateTimeOffset Since)> _inbound = [];
+
     /// <param name="loop">The member's Raft loop.</param>
     /// <param name="options">The member's options (peer URLs, data directory).</param>
     /// <param name="log">Where connection problems are logged.</param>
@@ -96,6 +99,48 @@ internal sealed partial class PeerTransport : IPeerTransport
             return;
         }
         _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _log, _tls);
+    }
+
+    public DateTimeOffset? ActiveSince(ulong id)
+    {
+        if (!_senders.TryGetValue(id, out var sender) || sender.ConnectedSince is not { } outbound)
+        {
+            return null;
+        }
+        lock (_inbound)
+        {
+            // Active once both directions are up, as etcd's peer status goes inactive when either
+            // its stream writer or its stream reader fails. Both directions matter: an idle stream
+            // to a stopped peer only fails at its next write, while the peer's stream to us ends
+            // at once.
+            return _inbound.TryGetValue(id, out var inbound) ? (inbound.Since > outbound ? inbound.Since : outbound) : null;
+        }
+    }
+
+    private void InboundOpened(ulong from)
+    {
+        lock (_inbound)
+        {
+            _inbound[from] = _inbound.TryGetValue(from, out var x) ? (x.Open + 1, x.Since) : (1, _options.TimeProvider.GetUtcNow());
+        }
+    }
+
+    private void InboundClosed(ulong from)
+    {
+        lock (_inbound)
+        {
+            if (_inbound.TryGetValue(from, out var x))
+            {
+                if (x.Open <= 1)
+                {
+                    _inbound.Remove(from);
+                }
+                else
+                {
+                    _inbound[from] = (x.Open - 1, x.Since);
+                }
+            }
+        }
     }
 
     public void RemovePeer(ulong id)
@@ -171,35 +216,14 @@ internal sealed partial class PeerTransport : IPeerTransport
                     await PeerConnection.ShutdownSendAsync(client, stream).ConfigureAwait(false);
                     return;
                 }
-                var input = new BufferedStream(stream, 64 * 1024);
-                var header = new byte[4];
-                // Frames are read into one buffer per connection; most messages (responses,
-                // heartbeats) keep nothing of it, and a fresh array per frame was 6 % of a leader's
-                // allocations under load.
-                var frame = new byte[4096];
-                while (!_stop.IsCancellationRequested)
+                InboundOpened(from);
+                try
                 {
-                    await input.ReadExactlyAsync(header, _stop.Token).ConfigureAwait(false);
-                    var length = BinaryPrimitives.ReadInt32LittleEndian(header);
-                    if (length <= 0 || length > MaxFrameBytes)
-                    {
-                        return;
-                    }
-                    if (frame.Length < length)
-                    {
-                        frame = new byte[Math.Max(length, frame.Length * 2)];
-                    }
-                    await input.ReadExactlyAsync(frame.AsMemory(0, length), _stop.Token).ConfigureAwait(false);
-                    var m = Owned(RaftEncoding.ReadMessage(frame.AsMemory(0, length)));
-                    if (frame.Length > RetainedFrameBytes)
-                    {
-                        // A rare huge frame does not pin a huge buffer for the connection's life.
-                        frame = new byte[4096];
-                    }
-                    if (m.From == from && m.To == _loop.MemberId)
-                    {
-                        _loop.Receive(m);
-                    }
+                    await ReceiveFramesAsync(stream, from).ConfigureAwait(false);
+                }
+                finally
+                {
+                    InboundClosed(from);
                 }
             }
             catch (System.Security.Authentication.AuthenticationException e)
@@ -209,6 +233,42 @@ internal sealed partial class PeerTransport : IPeerTransport
             catch (Exception)
             {
                 // A broken or malformed stream: drop the connection; the peer reconnects.
+            }
+        }
+    }
+
+    /// <summary>Steps the frames of one message stream from <paramref name="from"/> into the Raft
+    /// loop until the stream ends or breaks.</summary>
+    private async Task ReceiveFramesAsync(Stream stream, ulong from)
+    {
+        var input = new BufferedStream(stream, 64 * 1024);
+        var header = new byte[4];
+        // Frames are read into one buffer per connection; most messages (responses,
+        // heartbeats) keep nothing of it, and a fresh array per frame was 6 % of a leader's
+        // allocations under load.
+        var frame = new byte[4096];
+        while (!_stop.IsCancellationRequested)
+        {
+            await input.ReadExactlyAsync(header, _stop.Token).ConfigureAwait(false);
+            var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+            if (length <= 0 || length > MaxFrameBytes)
+            {
+                return;
+            }
+            if (frame.Length < length)
+            {
+                frame = new byte[Math.Max(length, frame.Length * 2)];
+            }
+            await input.ReadExactlyAsync(frame.AsMemory(0, length), _stop.Token).ConfigureAwait(false);
+            var m = Owned(RaftEncoding.ReadMessage(frame.AsMemory(0, length)));
+            if (frame.Length > RetainedFrameBytes)
+            {
+                // A rare huge frame does not pin a huge buffer for the connection's life.
+                frame = new byte[4096];
+            }
+            if (m.From == from && m.To == _loop.MemberId)
+            {
+                _loop.Receive(m);
             }
         }
     }

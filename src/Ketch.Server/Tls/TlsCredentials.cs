@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
@@ -36,6 +37,7 @@ internal sealed partial class TlsCredentials
     private readonly string _allowedHostname;
     private readonly CipherSuitesPolicy? _cipherSuites;
     private readonly bool _peer;
+    private readonly bool _checkSan;
 
     private TlsCredentials(bool peer, ReloadingFile<Identity> identity, ReloadingFile<X509Certificate2Collection>? trustedCas, ReloadingFile<RevocationList>? crl,
         TlsInfo info, CipherSuitesPolicy? cipherSuites, bool selfSigned)
@@ -49,6 +51,9 @@ internal sealed partial class TlsCredentials
         _allowedCn = selfSigned ? "" : info.AllowedCn;
         _allowedHostname = selfSigned ? "" : info.AllowedHostname;
         _cipherSuites = cipherSuites;
+        // etcd 3.4 wraps every https peer listener in its SAN check (pkg/transport wrapTLS) unless
+        // told to skip it; auto TLS peers accept any certificate here, so the check is left out too.
+        _checkSan = peer && !selfSigned && !info.SkipClientSanVerify;
         RequireClientCertificate = info.ClientCertAuth || info.TrustedCaFile.Length > 0;
         SelfSigned = selfSigned;
     }
@@ -179,8 +184,11 @@ internal sealed partial class TlsCredentials
         CipherSuitesPolicy = credentials?._cipherSuites,
     };
 
-    /// <summary>Runs the server side of a TLS handshake on an accepted connection.</summary>
-    public async Task<SslStream> AcceptAsync(Stream inner, CancellationToken cancellationToken)
+    /// <summary>Runs the server side of a TLS handshake on a connection accepted from
+    /// <paramref name="remote"/>; on the peer listener, the peer's certificate must then be valid
+    /// for that address (<see cref="PeerSan"/>) unless the check is skipped.</summary>
+    /// <exception cref="AuthenticationException">The handshake failed or the SAN check refused the peer.</exception>
+    public async Task<SslStream> AcceptAsync(Stream inner, IPAddress? remote, CancellationToken cancellationToken)
     {
         var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
         try
@@ -188,6 +196,16 @@ internal sealed partial class TlsCredentials
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(s_handshakeTimeout);
             await ssl.AuthenticateAsServerAsync(ServerOptions(), timeout.Token).ConfigureAwait(false);
+            // As etcd's tlsListener: after the handshake, on the leaf the peer sent (none when the
+            // listener asks for none), with the same deadline for the name lookups.
+            if (_checkSan && remote is not null && ssl.RemoteCertificate is { } presented)
+            {
+                using var leaf = new X509Certificate2(presented);
+                if (await PeerSan.CheckAsync(leaf, remote, PeerSan.ResolveAsync, timeout.Token).ConfigureAwait(false) is { } refusal)
+                {
+                    throw new AuthenticationException(refusal);
+                }
+            }
             return ssl;
         }
         catch

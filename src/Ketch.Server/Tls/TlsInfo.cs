@@ -47,5 +47,9 @@ public sealed record TlsInfo
     /// TLS 1.3 keeps its own suites.</summary>
     public IReadOnlyList<string> CipherSuites { get; init; } = [];
 
+    /// <summary>Peers only: do not check that a connecting peer's certificate is valid for the
+    /// address it connects from (etcd's <c>--experimental-peer-skip-client-san-verification</c>).</summary>
+    public bool SkipClientSanVerify { get; init; }
+
     internal bool HasFiles => CertFile.Length > 0 || KeyFile.Length > 0;
 }
