@@ -73,6 +73,7 @@ public sealed partial class KvStore
 
     private void BeginWrite()
     {
+        _recoveredLeases = null; // no longer what the keys carry
         _writeMain = _currentRev + 1;
         _writeSub = 0;
     }

@@ -72,7 +72,10 @@ public sealed class KetchServer : IAsyncDisposable
                 .Where(m => m.Name != _options.Name).SelectMany(m => m.PeerUrls);
             joining = await Peer.ClusterQuery.FetchAsync(others, _peerTls, cancellationToken).ConfigureAwait(false);
         }
+        // RaftLoop.Open runs on this thread: what it allocated is the open's garbage plus the index.
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         _loop = RaftLoop.Open(_options, _options.LoggerFactory.CreateLogger("Ketch.Raft"), joining);
+        StartupHeap.CompactAfterOpen(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore, _log);
         try
         {
             _transport = new PeerTransport(_loop, _options, _options.LoggerFactory.CreateLogger("Ketch.Peer"), _peerTls);

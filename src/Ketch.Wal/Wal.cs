@@ -79,6 +79,10 @@ public sealed class Wal : IDisposable, IAsyncDisposable
         _loop = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
+    /// <summary>Reads the retained segments again, every payload included: for an open whose
+    /// replay left out payloads that turned out to be needed. Appends must not have started.</summary>
+    internal WalReplay ReadReplayAgain() => WalReader.Read(_fs, _dir, _options.MaxBatchBytes).Replay;
+
     /// <summary>What the WAL held when it was opened (empty for a new WAL).</summary>
     public WalReplay Replay { get; }
 
@@ -123,13 +127,17 @@ public sealed class Wal : IDisposable, IAsyncDisposable
     /// <summary>Opens the WAL in <paramref name="dir"/>: reads every retained segment, repairs a torn
     /// tail (zeroing it), and makes the WAL ready to append after the last valid record. Throws
     /// <see cref="WalCorruptionException"/> for damage a crash cannot explain.</summary>
-    public static Wal Open(string dir, WalOptions? options = null)
+    public static Wal Open(string dir, WalOptions? options = null) => Open(dir, options, payloadsAbove: 0);
+
+    /// <summary>Opens the WAL, replaying entries at or below <paramref name="payloadsAbove"/> without
+    /// their payload (<see cref="WalReplay.PayloadsAbove"/>).</summary>
+    internal static Wal Open(string dir, WalOptions? options, ulong payloadsAbove)
     {
         options ??= new WalOptions();
         options.Validate();
         var fs = options.FileSystem;
         DeleteTempFiles(fs, dir);
-        var read = WalReader.Read(fs, dir, options.MaxBatchBytes);
+        var read = WalReader.Read(fs, dir, options.MaxBatchBytes, payloadsAbove);
         if (read.EmptyTailToDelete is { } empty)
         {
             fs.Delete(empty);

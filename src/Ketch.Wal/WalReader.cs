@@ -35,7 +35,9 @@ internal static class WalReader
         return names;
     }
 
-    public static Result Read(IWalFileSystem fs, string dir, int tailWindowBytes)
+    /// <summary>Reads and replays every segment of <paramref name="dir"/>. Entries at or below
+    /// <paramref name="payloadsAbove"/> are kept without their payload (see <see cref="WalReplay.PayloadsAbove"/>).</summary>
+    public static Result Read(IWalFileSystem fs, string dir, int tailWindowBytes, ulong payloadsAbove = 0)
     {
         var segments = ListSegments(fs, dir);
         if (segments.Count == 0)
@@ -50,7 +52,7 @@ internal static class WalReader
                     $"segment sequence jumps from {segments[i - 1].Sequence} to {segments[i].Sequence}: a segment is missing");
             }
         }
-        var state = new ReplayState();
+        var state = new ReplayState(payloadsAbove);
         SegmentScan? tail = null;
         string? emptyTail = null;
         for (var i = 0; i < segments.Count; i++)
@@ -91,7 +93,7 @@ internal static class WalReader
     }
 
     /// <summary>The log as the records rebuild it.</summary>
-    private sealed class ReplayState
+    private sealed class ReplayState(ulong payloadsAbove)
     {
         private readonly List<Entry> _log = [];
         private readonly HashSet<SnapshotMarker> _markers = [];
@@ -119,7 +121,12 @@ internal static class WalReader
                         _metadata ??= md;
                         break;
                     case RecordType.Entry:
-                        AppendEntry(path, r.Offset, RaftEncoding.ReadEntry(r.Payload.ToArray()));
+                        // Decoded in place (the data is a slice of the segment's bytes), then the
+                        // payload is copied only where it will be used: a copy of every entry of the
+                        // retained log was ~400 MB at 1,000,000 entries of 256 B.
+                        var e = RaftEncoding.ReadEntry(r.Payload);
+                        AppendEntry(path, r.Offset, new Entry(e.Term, e.Index, e.Type,
+                            e.Index > payloadsAbove ? e.Data.ToArray() : ReadOnlyMemory<byte>.Empty));
                         break;
                     case RecordType.HardState:
                         _hardState = RaftEncoding.ReadHardState(r.Payload);
@@ -187,6 +194,6 @@ internal static class WalReader
         }
 
         public WalReplay Finish(string dir) =>
-            new(_metadata!, _hardState, _log, _markers, _lastMarker, _lastIndexWritten, dir);
+            new(_metadata!, _hardState, _log, _markers, _lastMarker, _lastIndexWritten, dir, payloadsAbove);
     }
 }

@@ -91,6 +91,31 @@ internal static class KvCodec
         }
     }
 
+    /// <summary>
+    /// Reads what the key index needs from a value (no copy of the value): the key, and for a put its
+    /// create revision, version and lease. <paramref name="createRevision"/> is 0 for a tombstone.
+    /// </summary>
+    public static ReadOnlySpan<byte> DecodeIndexFields(ReadOnlySpan<byte> src, long modRevision, out long createRevision, out long version, out long lease)
+    {
+        switch (src[0])
+        {
+            case TombstoneKind:
+                createRevision = 0;
+                version = 0;
+                lease = 0;
+                return src[1..];
+            case PutKind:
+                var n = 1;
+                createRevision = (long)ReadVarint(src, ref n);
+                version = (long)ReadVarint(src, ref n);
+                lease = (long)ReadVarint(src, ref n);
+                var keyLength = (int)ReadVarint(src, ref n);
+                return src.Slice(n, keyLength);
+            default:
+                throw new InvalidDataException($"unknown record kind {src[0]} at revision {modRevision}");
+        }
+    }
+
     private static int WriteVarint(Span<byte> dest, ulong v)
     {
         var n = 0;

@@ -26,16 +26,23 @@ internal static class ByteKeys
     /// <summary>True for etcd's range end <c>"\0"</c>: every key from the start key on.</summary>
     public static bool IsOpenEnd(byte[]? end) => end is { Length: 1 } && end[0] == 0;
 
-    private sealed class ArrayEquality : IEqualityComparer<byte[]>
+    private sealed class ArrayEquality : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
     {
         public bool Equals(byte[]? x, byte[]? y) =>
             ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
 
-        public int GetHashCode(byte[] obj)
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        // Span lookups (the index rebuild reads keys in place from RocksDB) hash as the arrays do.
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
         {
             var h = new HashCode();
-            h.AddBytes(obj);
+            h.AddBytes(alternate);
             return h.ToHashCode();
         }
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

@@ -17,6 +17,10 @@ internal sealed class TreeIndex
     /// <summary>The index of <paramref name="key"/>, or null.</summary>
     public KeyIndex? Find(byte[] key) => _byKey.GetValueOrDefault(key);
 
+    /// <summary>The index of <paramref name="key"/>, or null, without an array for the key.</summary>
+    public KeyIndex? Find(ReadOnlySpan<byte> key) =>
+        _byKey.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out var ki) ? ki : null;
+
     /// <summary>The index of <paramref name="key"/>, created if absent.</summary>
     public KeyIndex GetOrAdd(byte[] key)
     {

@@ -56,12 +56,22 @@ internal sealed class LeaseKeyIndex
 
     public void Rebuild(KvStore kv)
     {
-        var all = kv.Range(new RangeRequest { Key = s_allKeys, RangeEnd = s_allKeys, KeysOnly = true });
         lock (_lock)
         {
             _leaseOf.Clear();
             _keysOf.Clear();
         }
+        // A store just opened knows its leased keys from the index rebuild; a range over every key
+        // would decode every value of the store again (821 MB allocated and 7.7 s at 1,000,000 keys).
+        if (kv.TakeRecoveredLeases() is { } recovered)
+        {
+            foreach (var (key, lease) in recovered)
+            {
+                Attach(key, lease);
+            }
+            return;
+        }
+        var all = kv.Range(new RangeRequest { Key = s_allKeys, RangeEnd = s_allKeys, KeysOnly = true });
         foreach (var x in all.Kvs.Where(x => x.Lease != 0))
         {
             Attach(x.Key, x.Lease);
