@@ -6,10 +6,9 @@ using Xunit;
 
 namespace Ketch.Ctl.Tests;
 
-/// <summary><c>del --prefix --prev-kv -w fields</c> compared with etcdctl; and Range's min/max mod and create
-/// revision filters (etcdctl 3.4 has no flags for them: sent as raw requests) answered identically by a fresh
-/// etcd and a fresh ketch given the same history.</summary>
-public sealed class KvFilterTests(CtlFixture f) : IClassFixture<CtlFixture>
+/// <summary><c>del --prefix/--from-key --prev-kv</c> in every format, etcdctl against ketchctl on the same server
+/// (a real etcd, and a ketch member).</summary>
+public abstract class DelPrevKvTests(CtlFixture f)
 {
     [Fact]
     public async Task Del_prefix_prev_kv_in_every_format_matches()
@@ -27,7 +26,18 @@ public sealed class KvFilterTests(CtlFixture f) : IClassFixture<CtlFixture>
         await f.SameAsync(["del", "d/", "--prefix", "--prev-kv", "-w", "fields"], normalize: true);
         await f.SameAsync(["del", "d/", "--from-key", "--prev-kv", "-w", "fields"], normalize: true, before: Fill);
     }
+}
 
+/// <summary><see cref="DelPrevKvTests"/> on a real etcd.</summary>
+public sealed class EtcdDelPrevKvTests(CtlFixture f) : DelPrevKvTests(f), IClassFixture<CtlFixture>;
+
+/// <summary><see cref="DelPrevKvTests"/> on a ketch member.</summary>
+public sealed class KetchDelPrevKvTests(KetchCtlFixture f) : DelPrevKvTests(f), IClassFixture<KetchCtlFixture>;
+
+/// <summary>Range's min/max mod and create revision filters (etcdctl 3.4 has no flags for them: sent as raw
+/// requests) answered identically by a fresh etcd and a fresh ketch given the same history.</summary>
+public sealed class KvFilterTests
+{
     [Fact]
     public async Task Range_revision_filters_match_etcd()
     {

@@ -4,8 +4,8 @@ using Xunit;
 namespace Ketch.Ctl.Tests;
 
 /// <summary><c>watch -- exec-command</c>, <c>watch -i</c> and the watch argument rules, etcdctl against ketchctl on the
-/// same etcd: outputs compared byte for byte.</summary>
-public sealed class WatchExecTests(CtlFixture f) : IClassFixture<CtlFixture>
+/// same server (a real etcd, and a ketch member): outputs compared byte for byte.</summary>
+public abstract class WatchExecTests(CtlFixture f)
 {
     private async Task<long> PutAsync(string key, string value)
     {
@@ -125,3 +125,9 @@ public sealed class WatchExecTests(CtlFixture f) : IClassFixture<CtlFixture>
         await f.SameAsync(["watch", "c/a", "--rev", "1"]);
     }
 }
+
+/// <summary><see cref="WatchExecTests"/> on a real etcd.</summary>
+public sealed class EtcdWatchExecTests(CtlFixture f) : WatchExecTests(f), IClassFixture<CtlFixture>;
+
+/// <summary><see cref="WatchExecTests"/> on a ketch member.</summary>
+public sealed class KetchWatchExecTests(KetchCtlFixture f) : WatchExecTests(f), IClassFixture<KetchCtlFixture>;
