@@ -284,6 +284,14 @@ internal sealed class RocksBackend : IDisposable
     /// <summary>Estimated bytes of live data (what a full compaction would leave), as of the last commit.</summary>
     public long SizeInUseBytes => Volatile.Read(ref _sizeInUseBytes);
 
+    /// <summary>Compacts the whole key space now (RocksDB flushes the memtable first), dropping
+    /// what deletes and compactions left behind, then refreshes the sizes.</summary>
+    public void Defragment()
+    {
+        Db.CompactRange((byte[]?)null, null);
+        RefreshSizes();
+    }
+
     /// <summary>Asks RocksDB to compact the revision range below <paramref name="main"/> now.</summary>
     public void CompactRevisionsBelow(long main) =>
         Db.CompactRange(KvCodec.RevisionKey(new Revision(0, 0)), KvCodec.RevisionKey(new Revision(main, 0)), null);

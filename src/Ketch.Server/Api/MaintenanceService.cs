@@ -50,8 +50,21 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
         return applied;
     }
 
-    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
-        Task.FromResult(new DefragmentResponse { Header = member.Header() });
+    /// <summary>Rewrites the store to its live data (<see cref="Ketch.Mvcc.KvStore.Defragment"/>), off the
+    /// request thread; reads and writes wait meanwhile, as on etcd.</summary>
+    public override async Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
+    {
+        var kv = member.Loop.Kv;
+        try
+        {
+            await Task.Run(kv.Defragment, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // A snapshot from the leader replaced the store meanwhile: the new one is freshly written.
+        }
+        return new DefragmentResponse { Header = member.Header() };
+    }
 
     public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
     {
