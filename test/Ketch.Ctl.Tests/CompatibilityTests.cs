@@ -271,7 +271,8 @@ public abstract class CompatibilityTests(CtlFixture f)
         cts.Cancel();
         var held = await run;
         Assert.True(held.ExitCode == 0, held.Stderr);
-        Assert.Matches("^mylock/[0-9a-f]+\n$", held.Stdout);
+        // etcdctl prints the key as `get` does: the key, then its empty value.
+        Assert.Matches("^mylock/[0-9a-f]+\n\n$", held.Stdout);
         // Released by ketchctl, the lock passes to etcdctl, which runs its command and releases it.
         var next = await waiter.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(next.ExitCode == 0, next.Stderr);
@@ -296,6 +297,127 @@ public abstract class CompatibilityTests(CtlFixture f)
         Assert.Equal(elected.Stdout, listened.Stdout);
         await f.SameAsync(["elect"]);
         client.Dispose();
+    }
+
+    [Fact]
+    public async Task Lease_keep_alive_renews_and_ends_as_etcdctl_does()
+    {
+        using var client = new Ketch.Client.KetchClient(f.Endpoint);
+        foreach (var format in new[] { "simple", "json" })
+        {
+            var id = (await client.Lease.GrantAsync(3)).ID;
+            var hex = id.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+            string[] args = ["lease", "keep-alive", hex, "-w", format];
+            await using var a = LiveRun.Etcdctl(f.Endpoint, args);
+            await using var b = LiveRun.Ketchctl(f.Endpoint, args);
+            // Both renew every third of the TTL; once each has renewed twice, the lease is revoked and both
+            // notice it at their next renewal and end by themselves.
+            await a.WaitForAsync((o, _) => o.Count(c => c == '\n') >= 2, "two renewals by etcdctl");
+            await b.WaitForAsync((o, _) => o.Count(c => c == '\n') >= 2, "two renewals by ketchctl");
+            await client.Lease.RevokeAsync(id);
+            Assert.Equal(0, await a.ExitAsync());
+            Assert.Equal(0, await b.ExitAsync());
+            Assert.Equal("", a.Errors());
+            Assert.Equal("", b.Stderr);
+            // The number of renewals depends on timing: compare the distinct lines in order.
+            Assert.Equal(Distinct(a.Stdout), Distinct(b.Stdout));
+            if (format == "simple")
+            {
+                var lease = id.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+                Assert.Equal(Distinct($"lease {lease} keepalived with TTL(3)\nlease {lease} expired or revoked.\n"), Distinct(b.Stdout));
+            }
+        }
+
+        static string Distinct(string s)
+        {
+            var lines = CtlFixture.Mask(s).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return string.Concat(lines.Where((l, i) => i == 0 || l != lines[i - 1]).Select(l => l + "\n"));
+        }
+    }
+
+    [Fact]
+    public async Task Lock_prints_its_key_as_etcdctl_does()
+    {
+        using var client = new Ketch.Client.KetchClient(f.Endpoint);
+        foreach (var format in new[] { "simple", "json" })
+        {
+            string[] args = ["lock", "cmp-lock", "-w", format];
+            // The simple format is the key and its empty value; json, the `get` response in one line.
+            Func<string, string, bool> printed = format == "simple" ? (o, _) => o.EndsWith("\n\n", StringComparison.Ordinal) : (o, _) => o.EndsWith("}\n", StringComparison.Ordinal);
+            string etcdctl;
+            await using (var a = LiveRun.Etcdctl(f.Endpoint, args))
+            {
+                await a.WaitForAsync(printed, "etcdctl's lock key");
+                etcdctl = a.Stdout;
+            }
+            // etcdctl was killed and cannot unlock: revoke its session's lease, which deletes its key.
+            await RevokeHoldersAsync(client, "cmp-lock/");
+            await using (var b = LiveRun.Ketchctl(f.Endpoint, args))
+            {
+                await b.WaitForAsync(printed, "ketchctl's lock key");
+                Assert.Equal(LockShape(etcdctl), LockShape(b.Stdout));
+                Assert.Equal(0, await b.StopAsync());
+                Assert.Equal("", b.Stderr);
+            }
+            // Interrupted, ketchctl unlocked.
+            Assert.Empty((await client.Kv.GetAsync("cmp-lock/", new Ketch.Client.GetOptions { Prefix = true })).Kvs);
+        }
+        // A command that fails or cannot be found, run under the lock; errors in the arguments.
+        await f.SameAsync(["lock", "cmp-lock", "--", "sh", "-c", "exit 3"]);
+        await f.SameAsync(["lock", "cmp-lock", "--", "no-such-command-for-ketch"]);
+        await f.SameAsync(["lock", "cmp-lock", "--", "sh", "-c", "echo \"$ETCD_LOCK_KEY\" | grep -q '^cmp-lock/'"]);
+        await f.SameAsync(["lock"]);
+
+        // The key holds the session's lease id; mask it before Mask (which would mask 16-digit ids only).
+        static string LockShape(string s) =>
+            CtlFixture.Mask(System.Text.RegularExpressions.Regex.Replace(s, "cmp-lock/[0-9a-f]+|\"key\":\"[^\"]*\"", "KEY"));
+    }
+
+    [Fact]
+    public async Task Elect_campaigns_and_observes_as_etcdctl_does()
+    {
+        using var client = new Ketch.Client.KetchClient(f.Endpoint);
+        await using var observeA = LiveRun.Etcdctl(f.Endpoint, ["elect", "-l", "cmp-elect"]);
+        await using var observeB = LiveRun.Ketchctl(f.Endpoint, ["elect", "-l", "cmp-elect"]);
+        // etcdctl campaigns first: both observers print its key and proposal as it does.
+        string first;
+        await using (var a = LiveRun.Etcdctl(f.Endpoint, ["elect", "cmp-elect", "p1"]))
+        {
+            await a.WaitForAsync((o, _) => o.Count(c => c == '\n') >= 2, "etcdctl elected");
+            first = a.Stdout;
+            Assert.Matches("^cmp-elect/[0-9a-f]+\np1\n$", first);
+            await observeA.WaitForAsync((o, _) => o == first, "etcdctl observing etcdctl's leadership");
+            await observeB.WaitForAsync((o, _) => o == first, "ketchctl observing etcdctl's leadership");
+        }
+        // Killed, etcdctl cannot resign: revoke its session; then ketchctl campaigns.
+        await RevokeHoldersAsync(client, "cmp-elect/");
+        await using (var b = LiveRun.Ketchctl(f.Endpoint, ["elect", "cmp-elect", "p1"]))
+        {
+            await b.WaitForAsync((o, _) => o.Count(c => c == '\n') >= 2, "ketchctl elected");
+            var second = b.Stdout;
+            Assert.Equal(Shape(first), Shape(second));
+            await observeA.WaitForAsync((o, _) => o == first + second, "etcdctl observing ketchctl's leadership");
+            await observeB.WaitForAsync((o, _) => o == first + second, "ketchctl observing ketchctl's leadership");
+            Assert.Equal(0, await b.StopAsync());
+            Assert.Equal("", b.Stderr);
+        }
+        var observed = await observeB.StopAsync();
+        Assert.True(observed == 0 && observeB.Stderr.Length == 0, $"ketchctl elect -l ended with {observed}: {observeB.Stderr}");
+        Assert.Equal("", observeA.Errors());
+        await f.SameAsync(["elect", "cmp-elect", "p2", "-l"]);
+        await f.SameAsync(["elect", "a", "b", "c"]);
+
+        static string Shape(string s) => System.Text.RegularExpressions.Regex.Replace(s, "/[0-9a-f]+\n", "/LEASE\n");
+    }
+
+    /// <summary>Revokes the leases of the keys under <paramref name="prefix"/>: those of an etcdctl that was killed
+    /// holding a lock or a leadership.</summary>
+    private static async Task RevokeHoldersAsync(Ketch.Client.KetchClient client, string prefix)
+    {
+        foreach (var kv in (await client.Kv.GetAsync(prefix, new Ketch.Client.GetOptions { Prefix = true })).Kvs)
+        {
+            await client.Lease.RevokeAsync(kv.Lease);
+        }
     }
 
     [Fact]

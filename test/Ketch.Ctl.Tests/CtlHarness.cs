@@ -75,10 +75,13 @@ public partial class CtlFixture : IAsyncLifetime
     /// <summary>What the cluster runs.</summary>
     protected virtual IClusterProvider Provider => EtcdClusterProvider.Instance;
 
+    /// <summary>How many members the cluster has; the runners talk to the first.</summary>
+    protected virtual int Members => 1;
+
     public async Task InitializeAsync()
     {
         Tools.Require("etcdctl", "etcd-client");
-        Cluster = await Provider.StartAsync(1);
+        Cluster = await Provider.StartAsync(Members);
     }
 
     public Task DisposeAsync() => Cluster.DisposeAsync().AsTask();

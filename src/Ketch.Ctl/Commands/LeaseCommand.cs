@@ -143,7 +143,11 @@ internal static class LeaseCommand
             {
                 return 0;
             }
-            await ctx.Out.WriteAsync($"lease {GoFormat.X016(id)} expired or revoked.\n").ConfigureAwait(false);
+            // etcdctl says so in the simple format only.
+            if (ctx.WriteOut == "simple")
+            {
+                await ctx.Out.WriteAsync($"lease {GoFormat.X016(id)} expired or revoked.\n").ConfigureAwait(false);
+            }
             return 0;
         }
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ketch.Api.Etcdserverpb;
 using Ketch.Client.Concurrency;
 using Mutex = Ketch.Client.Concurrency.Mutex;
 
@@ -20,7 +21,7 @@ internal sealed class LockCommand : Command
     {
         if (args.Positional.Count == 0)
         {
-            throw CtlContext.BadArgs("lock takes a lock name argument and an optional command to execute.");
+            throw CtlContext.BadArgs("lock takes a lock name argument and an optional command to execute");
         }
         using var client = ctx.Client();
         await using var session = await Session.CreateAsync(client, args.Long("ttl"), ctx.Interrupt).ConfigureAwait(false);
@@ -30,14 +31,19 @@ internal sealed class LockCommand : Command
         {
             if (args.Positional.Count > 1)
             {
-                var psi = new ProcessStartInfo(args.Positional[1], args.Positional.Skip(2)) { UseShellExecute = false };
-                psi.Environment["ETCD_LOCK_KEY"] = mutex.Key;
-                psi.Environment["ETCD_LOCK_REV"] = GoFormat.D(mutex.Revision);
-                using var p = Process.Start(psi) ?? throw new CtlException(ExitCode.Error, "could not start the command");
-                await p.WaitForExitAsync(ctx.Interrupt).ConfigureAwait(false);
-                return p.ExitCode;
+                return await RunLockedAsync(ctx, mutex, args.Positional[1], args.Positional.Skip(2)).ConfigureAwait(false);
             }
-            await ctx.Out.WriteAsync(mutex.Key + "\n").ConfigureAwait(false);
+            // etcdctl reads the key back and prints it as `get` does (the key, then its empty value).
+            RangeResponse held;
+            using (var get = ctx.Timeout())
+            {
+                held = await client.Kv.GetAsync(mutex.Key, cancellationToken: get.Token).ConfigureAwait(false);
+            }
+            if (held.Kvs.Count == 0)
+            {
+                throw new CtlException(ExitCode.Error, "lock lost on init");
+            }
+            ctx.Printer().Get(held);
             await ctx.Out.FlushAsync(ctx.Interrupt).ConfigureAwait(false);
             using var done = CancellationTokenSource.CreateLinkedTokenSource(ctx.Interrupt, session.Done);
             await Task.Delay(Timeout.Infinite, done.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
@@ -49,9 +55,53 @@ internal sealed class LockCommand : Command
         }
         finally
         {
-            using var cts = ctx.Timeout();
             using var unlock = new CancellationTokenSource(ctx.CommandTimeout);
             await mutex.UnlockAsync(unlock.Token).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Runs the command while the lock is held. As etcdctl (Go's <c>exec.Cmd.Run</c>), a command that
+    /// fails ends ketchctl with <c>Error: exit status N</c> and exit code 1.</summary>
+    private static async Task<int> RunLockedAsync(CtlContext ctx, Mutex mutex, string file, IEnumerable<string> arguments)
+    {
+        if (!file.Contains('/', StringComparison.Ordinal) && FindOnPath(file) is null)
+        {
+            throw new CtlException(ExitCode.Error, $"exec: {GoFormat.Quote(file)}: executable file not found in $PATH");
+        }
+        var psi = new ProcessStartInfo(file, arguments) { UseShellExecute = false };
+        psi.Environment["ETCD_LOCK_KEY"] = mutex.Key;
+        psi.Environment["ETCD_LOCK_REV"] = GoFormat.D(mutex.Revision);
+        Process? p;
+        try
+        {
+            p = Process.Start(psi);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new CtlException(ExitCode.Error, $"fork/exec {file}: {(File.Exists(file) ? "permission denied" : "no such file or directory")}");
+        }
+        using (p)
+        {
+            if (p is null)
+            {
+                throw new CtlException(ExitCode.Error, "could not start the command");
+            }
+            await p.WaitForExitAsync(ctx.Interrupt).ConfigureAwait(false);
+            return p.ExitCode == 0 ? 0 : throw new CtlException(ExitCode.Error, $"exit status {GoFormat.D(p.ExitCode)}");
+        }
+    }
+
+    /// <summary>Go's <c>exec.LookPath</c> for a bare name, roughly: a file in a directory of PATH.</summary>
+    private static string? FindOnPath(string file)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var path = Path.Combine(dir, file);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+        return null;
     }
 }

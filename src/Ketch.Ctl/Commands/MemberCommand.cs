@@ -12,12 +12,66 @@ internal static class MemberCommand
 
     private static string[] PeerUrls(ParsedArgs args)
     {
-        var urls = args.Get("peer-urls").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (urls.Length == 0)
+        // etcdctl splits on commas as given (no trimming).
+        var urls = args.Get("peer-urls");
+        return urls.Length == 0 ? throw CtlContext.BadArgs("member peer urls not provided") : urls.Split(',');
+    }
+
+    /// <summary>clientv3's MemberAdd and MemberUpdate check the peer URLs as etcd's <c>types.NewURLs</c> does
+    /// before sending them: the first bad one ends the command with Go's message (exit code 1).</summary>
+    private static void CheckPeerUrls(string[] urls)
+    {
+        foreach (var raw in urls)
         {
-            throw CtlContext.BadArgs("member peer urls not provided");
+            var u = raw.Trim();
+            var colon = u.IndexOf(':', StringComparison.Ordinal);
+            if (colon == 0)
+            {
+                throw new CtlException(ExitCode.Error, $"parse {GoFormat.Quote(u)}: missing protocol scheme");
+            }
+            var scheme = colon > 0 && char.IsAsciiLetter(u[0]) && u[..colon].All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.')
+                ? u[..colon].ToLowerInvariant() : "";
+            // Go's url.Parse: without a scheme, the URL is a relative path whose first segment may not hold a colon.
+            if (scheme.Length == 0 && !u.StartsWith('/') && u.Split('/')[0].Split('?', '#')[0].Contains(':', StringComparison.Ordinal))
+            {
+                throw new CtlException(ExitCode.Error, $"parse {GoFormat.Quote(u)}: first path segment in URL cannot contain colon");
+            }
+            if (scheme is not ("http" or "https" or "unix" or "unixs"))
+            {
+                throw new CtlException(ExitCode.Error, $"URL scheme must be http, https, unix, or unixs: {u}");
+            }
+            var rest = u[(colon + 1)..];
+            var query = rest.IndexOfAny(['?', '#']);
+            rest = query < 0 ? rest : rest[..query];
+            var (host, path) = ("", rest);
+            if (rest.StartsWith("//", StringComparison.Ordinal))
+            {
+                var authority = rest[2..];
+                var slash = authority.IndexOf('/', StringComparison.Ordinal);
+                (host, path) = slash < 0 ? (authority, "") : (authority[..slash], authority[slash..]);
+                host = host[(host.LastIndexOf('@') + 1)..];
+            }
+            if (!IsHostPort(host))
+            {
+                throw new CtlException(ExitCode.Error, $"URL address does not have the form \"host:port\": {u}");
+            }
+            if (path.Length > 0)
+            {
+                throw new CtlException(ExitCode.Error, $"URL must not contain a path: {u}");
+            }
         }
-        return urls;
+    }
+
+    /// <summary>Whether Go's <c>net.SplitHostPort</c> accepts it: <c>host:port</c> or <c>[ipv6]:port</c>.</summary>
+    private static bool IsHostPort(string s)
+    {
+        var i = s.LastIndexOf(':');
+        if (i < 0)
+        {
+            return false;
+        }
+        var host = s[..i];
+        return host.StartsWith('[') ? host.EndsWith(']') && host.IndexOf(']', StringComparison.Ordinal) == host.Length - 1 : !host.Contains(':', StringComparison.Ordinal) && !host.Contains('[', StringComparison.Ordinal) && !host.Contains(']', StringComparison.Ordinal);
     }
 
     private static ulong Id(ParsedArgs args, string verb)
@@ -61,12 +115,19 @@ internal static class MemberCommand
 
         public override async Task<int> RunAsync(CtlContext ctx, ParsedArgs args)
         {
-            if (args.Positional.Count != 1)
+            if (args.Positional.Count == 0)
             {
                 throw CtlContext.BadArgs("member name not provided");
             }
+            if (args.Positional.Count > 1)
+            {
+                // etcdctl's hint for a peer URL given without its flag.
+                var hints = args.Positional.Where(a => a.StartsWith("http", StringComparison.OrdinalIgnoreCase)).Select(a => $", did you mean --peer-urls={a}");
+                throw CtlContext.BadArgs("too many arguments" + string.Concat(hints));
+            }
             var name = args.Positional[0];
             var urls = PeerUrls(args);
+            CheckPeerUrls(urls);
             using var client = ctx.Client();
             using var cts = ctx.Timeout();
             var r = await client.Cluster.MemberAddAsync(urls, args.Bool("learner"), cts.Token).ConfigureAwait(false);
@@ -82,8 +143,8 @@ internal static class MemberCommand
                     }
                 }
                 await ctx.Out.WriteAsync(
-                    $"\nETCD_NAME=\"{name}\"\nETCD_INITIAL_CLUSTER=\"{string.Join(",", cluster)}\"\n" +
-                    $"ETCD_INITIAL_ADVERTISE_PEER_URLS=\"{string.Join(",", r.Member.PeerURLs)}\"\nETCD_INITIAL_CLUSTER_STATE=\"existing\"\n")
+                    $"\nETCD_NAME={GoFormat.Quote(name)}\nETCD_INITIAL_CLUSTER={GoFormat.Quote(string.Join(",", cluster))}\n" +
+                    $"ETCD_INITIAL_ADVERTISE_PEER_URLS={GoFormat.Quote(string.Join(",", r.Member.PeerURLs))}\nETCD_INITIAL_CLUSTER_STATE=\"existing\"\n")
                     .ConfigureAwait(false);
             }
             return 0;
@@ -123,6 +184,7 @@ internal static class MemberCommand
         {
             var id = Id(args, "update");
             var urls = PeerUrls(args);
+            CheckPeerUrls(urls);
             using var client = ctx.Client();
             using var cts = ctx.Timeout();
             var r = await client.Cluster.MemberUpdateAsync(id, urls, cts.Token).ConfigureAwait(false);

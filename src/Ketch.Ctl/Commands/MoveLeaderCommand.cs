@@ -15,7 +15,11 @@ internal sealed class MoveLeaderCommand : Command
         {
             throw CtlContext.BadArgs("move-leader command needs 1 argument");
         }
-        var target = KvFlags.MemberId(args.Positional[0]);
+        // etcdctl reports the bare strconv error here (not member's "bad member ID arg").
+        if (!ulong.TryParse(args.Positional[0], System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var target))
+        {
+            throw CtlContext.BadArgs($"strconv.ParseUint: parsing {GoFormat.Quote(args.Positional[0])}: invalid syntax");
+        }
         string? leaderEndpoint = null;
         ulong leader = 0;
         foreach (var ep in ctx.Endpoints)
@@ -32,7 +36,7 @@ internal sealed class MoveLeaderCommand : Command
         }
         if (leaderEndpoint is null)
         {
-            throw new CtlException(ExitCode.Error, "no leader endpoint given at [" + string.Join(" ", ctx.Endpoints) + "]");
+            throw new CtlException(ExitCode.BadArgs, "no leader endpoint given at [" + string.Join(" ", ctx.Endpoints) + "]");
         }
         using var client = ctx.Client([leaderEndpoint]);
         using var cts = ctx.Timeout();
