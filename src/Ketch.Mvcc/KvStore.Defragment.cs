@@ -7,10 +7,15 @@ public sealed partial class KvStore
     /// revisions leave the files and <see cref="DbSizeBytes"/> (what the space quota checks) falls
     /// with them. Without it a member that hit NOSPACE stayed over its quota after the recovery
     /// etcd documents (delete, compact, defrag, disarm), because RocksDB keeps the tombstones and
-    /// the memtable until a compaction of its own. Blocks reads and writes while it runs, as
-    /// etcd's does; taken at an entry boundary (like <see cref="OpenView"/>) so the batch it
-    /// commits never splits an entry from its consistent index.
+    /// the memtable until a compaction of its own.
     /// </summary>
+    /// <remarks>
+    /// The pending batch is committed at an entry boundary (as <see cref="OpenView"/> does, so no
+    /// entry is split from its consistent index); the compaction itself runs outside the store's
+    /// locks. Unlike etcd's, reads and writes go on meanwhile: here the Raft loop applies entries,
+    /// and holding it for a whole-store compaction would stop its heartbeats and cost the cluster
+    /// its leader. The store does not close under it (it counts as an open snapshot).
+    /// </remarks>
     public void Defragment()
     {
         lock (_applyLock)
@@ -19,8 +24,16 @@ public sealed partial class KvStore
             {
                 ThrowIfClosed();
                 CommitBatch();
-                _backend.Defragment();
+                _activeSnapshots++;
             }
+        }
+        try
+        {
+            _backend.Defragment();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeSnapshots);
         }
     }
 }

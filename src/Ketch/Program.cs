@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 
 // The `ketch` executable: parse etcd's flags, environment and config file; run one member until
 // SIGINT/SIGTERM.
-GcBudget.EnsureOrReexec();
 Dictionary<string, string> values;
 KetchServerOptions options;
 try
@@ -28,6 +27,10 @@ catch (ArgumentException e)
     Console.Error.WriteLine("Try 'ketch --help' for more information.");
     return 2;
 }
+
+// Serving from here on: with the gen0 budget set (re-executes once; --help, --version and bad flags
+// above never pay for it).
+GcBudget.EnsureOrReexec();
 
 using var loggerFactory = LoggerFactory.Create(b => b
     .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; })

@@ -51,7 +51,7 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
     }
 
     /// <summary>Rewrites the store to its live data (<see cref="Ketch.Mvcc.KvStore.Defragment"/>), off the
-    /// request thread; reads and writes wait meanwhile, as on etcd.</summary>
+    /// request thread; the member keeps serving meanwhile.</summary>
     public override async Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
     {
         var kv = member.Loop.Kv;
