@@ -37,10 +37,11 @@ internal static partial class GcBudget
         try
         {
             // The original argv (with the host's own first arguments, e.g. "dotnet ketch.dll"),
-            // NUL-separated and NUL-terminated.
-            argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0');
+            // each NUL-terminated: drop only the last terminator, so a trailing empty argument stays.
+            var cmdline = File.ReadAllText("/proc/self/cmdline");
+            argv = (cmdline.EndsWith('\0') ? cmdline[..^1] : cmdline).Split('\0');
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return;
         }
