@@ -64,15 +64,19 @@ public sealed class KetchProcessTests
         Assert.Contains("ketch: invalid value \"ten\" for flag -bcrypt-cost", bad.Err, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Etcdctl_put_get_against_the_ketch_process_configured_by_env()
+    /// <summary>Starts one member on free loopback ports (its peer URL from <c>ETCD_LISTEN_PEER_URLS</c>,
+    /// as a user's environment would give it), waits until stock etcdctl can put
+    /// <paramref name="probeKey"/> through it, runs <paramref name="check"/> with the process and
+    /// its endpoint, then stops it.</summary>
+    private static async Task WithServingMemberAsync(TempDir dir, string probeKey, Dictionary<string, string>? env,
+        Func<Process, string, Task> check)
     {
         Etcdctl.Require();
-        using var dir = new TempDir();
         var client = $"http://127.0.0.1:{TestNet.FreePort()}";
         var peer = $"http://127.0.0.1:{TestNet.FreePort()}";
-        var psiArgs = new[] { "--listen-client-urls", client, "--advertise-client-urls", client, "--initial-advertise-peer-urls", peer };
-        using var p = Start(psiArgs, dir.Path, new Dictionary<string, string> { ["ETCD_LISTEN_PEER_URLS"] = peer });
+        var environment = new Dictionary<string, string>(env ?? []) { ["ETCD_LISTEN_PEER_URLS"] = peer };
+        using var p = Start(["--listen-client-urls", client, "--advertise-client-urls", client, "--initial-advertise-peer-urls", peer],
+            dir.Path, environment);
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };
         p.BeginOutputReadLine();
@@ -80,16 +84,27 @@ public sealed class KetchProcessTests
         try
         {
             var endpoint = client.Replace("http://", "", StringComparison.Ordinal);
-            await TestNet.WaitUntil(async () => (await Etcdctl.RunAsync(endpoint, "put foo bar", timeoutSeconds: 5)).Exit == 0,
+            await TestNet.WaitUntil(async () => (await Etcdctl.RunAsync(endpoint, $"put {probeKey} v", timeoutSeconds: 5)).Exit == 0,
                 TimeSpan.FromSeconds(30), "ketch to serve etcdctl put");
-            Assert.Equal("foo\nbar\n", await Etcdctl.OkAsync(endpoint, "get foo"));
-            Assert.True(Directory.Exists(Path.Combine(dir.Path, "default.ketch", "member")), "data in ./default.ketch");
+            await check(p, endpoint);
         }
         finally
         {
             p.Kill();
             await p.WaitForExitAsync();
         }
+    }
+
+    [Fact]
+    public async Task Etcdctl_put_get_against_the_ketch_process_configured_by_env()
+    {
+        using var dir = new TempDir();
+        await WithServingMemberAsync(dir, "probe", env: null, async (_, endpoint) =>
+        {
+            await Etcdctl.OkAsync(endpoint, "put foo bar");
+            Assert.Equal("foo\nbar\n", await Etcdctl.OkAsync(endpoint, "get foo"));
+            Assert.True(Directory.Exists(Path.Combine(dir.Path, "default.ketch", "member")), "data in ./default.ketch");
+        });
     }
 
     [Theory]
@@ -99,35 +114,15 @@ public sealed class KetchProcessTests
     {
         // The runtime takes the gen0 budget from the environment only, so ketch re-executes itself
         // once with it set (GcBudget): the process we started is the one serving, with the variable.
-        Etcdctl.Require();
         using var dir = new TempDir();
-        var client = $"http://127.0.0.1:{TestNet.FreePort()}";
-        var peer = $"http://127.0.0.1:{TestNet.FreePort()}";
-        var env = new Dictionary<string, string> { ["ETCD_LISTEN_PEER_URLS"] = peer };
-        if (userValue is not null)
+        var env = userValue is null ? null : new Dictionary<string, string> { ["DOTNET_GCgen0size"] = userValue };
+        await WithServingMemberAsync(dir, "gc", env, async (p, _) =>
         {
-            env["DOTNET_GCgen0size"] = userValue;
-        }
-        using var p = Start(["--listen-client-urls", client, "--advertise-client-urls", client, "--initial-advertise-peer-urls", peer], dir.Path, env);
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        try
-        {
-            var endpoint = client.Replace("http://", "", StringComparison.Ordinal);
-            await TestNet.WaitUntil(async () => (await Etcdctl.RunAsync(endpoint, "put gc budget", timeoutSeconds: 5)).Exit == 0,
-                TimeSpan.FromSeconds(30), "ketch to serve etcdctl put");
             Assert.False(p.HasExited);
             var environ = (await File.ReadAllTextAsync($"/proc/{p.Id}/environ")).Split('\0');
             Assert.Contains($"DOTNET_GCgen0size={expected}", environ);
             Assert.Single(environ, e => e.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal));
-        }
-        finally
-        {
-            p.Kill();
-            await p.WaitForExitAsync();
-        }
+        });
     }
 
     [Fact]

@@ -62,7 +62,7 @@ internal sealed class MakeMirrorCommand : Command
         var counter = PrintCountAsync(ctx, mirror, stop.Token);
         try
         {
-            // etcdctl's requests carry no deadline (context.TODO): only an interrupt ends them.
+            // etcdctl's requests here carry no deadline (Go's empty context): only an interrupt ends them.
             await mirror.RunAsync(ctx.Interrupt).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ctx.Interrupt.IsCancellationRequested)
