@@ -22,6 +22,9 @@ for (var i = 0; i < args.Length; i++)
         case "--ab":
             AlternatingSingleWriter(root, TimeSpan.FromSeconds(0.5), 16).GetAwaiter().GetResult();
             return 0;
+        case "--ab64":
+            AlternatingGroupCommit(root, TimeSpan.FromSeconds(1), 12, 64).GetAwaiter().GetResult();
+            return 0;
         default: throw new ArgumentException($"unknown argument {args[i]}");
     }
 }
@@ -33,42 +36,59 @@ Console.WriteLine();
 Console.WriteLine("The disk is shared, so every run of a workload is paired with raw fdatasync probes run just");
 Console.WriteLine("before it: pwrite 128 B + fdatasync by one writer, in a tight loop and with each op handed to the");
 Console.WriteLine("thread pool (which measures faster here). \"raw fsyncs/s\" is the faster of the two, and \"x raw\"");
-Console.WriteLine("the median over runs of entries/s divided by it: the conservative comparison.");
+Console.WriteLine("the median over runs of entries/s divided by it: the conservative comparison. \"ideal x raw\" is what");
+Console.WriteLine("a WAL with no cost of its own would reach: the entries of one of its fsyncs times the rate of a");
+Console.WriteLine("third probe that writes that many bytes (whole records) per fdatasync, over the same \"raw\".");
 Console.WriteLine();
-Console.WriteLine("| workload | entries/s | MB/s | fsyncs/s | entries/fsync | raw fsyncs/s | x raw |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| workload | entries/s | MB/s | fsyncs/s | entries/fsync | raw fsyncs/s | x raw | ideal x raw |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
 
 var hop = Median(runs, () => RawFdatasync(root, probeDuration, hop: true));
 var tight = Median(runs, () => RawFdatasync(root, probeDuration, hop: false));
-Console.WriteLine($"| raw probe alone, tight loop | {tight.EntriesPerSecond:N0} | {tight.MegabytesPerSecond:N1} | {tight.FsyncsPerSecond:N0} | 1.0 | | |");
-Console.WriteLine($"| raw probe alone, each op on the thread pool | {hop.EntriesPerSecond:N0} | {hop.MegabytesPerSecond:N1} | {hop.FsyncsPerSecond:N0} | 1.0 | | |");
+Console.WriteLine($"| raw probe alone, tight loop | {tight.EntriesPerSecond:N0} | {tight.MegabytesPerSecond:N1} | {tight.FsyncsPerSecond:N0} | 1.0 | | | |");
+Console.WriteLine($"| raw probe alone, each op on the thread pool | {hop.EntriesPerSecond:N0} | {hop.MegabytesPerSecond:N1} | {hop.FsyncsPerSecond:N0} | 1.0 | | | |");
 
 foreach (var size in new[] { 256, 4096 })
 {
     foreach (var batch in quick ? new[] { 1, 256 } : new[] { 1, 16, 256 })
     {
-        Paired($"WAL 1 writer, {size} B entries, {batch}/append (1 fsync each)", () => SingleWriter(root, duration, size, batch).GetAwaiter().GetResult());
+        Paired($"WAL 1 writer, {size} B entries, {batch}/append (1 fsync each)", batch, size,
+            () => SingleWriter(root, duration, size, batch).GetAwaiter().GetResult());
     }
 }
 foreach (var writers in quick ? new[] { 64 } : new[] { 64, 256 })
 {
-    Paired($"WAL {writers} concurrent writers, 256 B entries, 1/append (group commit)", () => Concurrent(root, duration, 256, writers).GetAwaiter().GetResult());
+    Paired($"WAL {writers} concurrent writers, 256 B entries, 1/append (group commit)", writers, 256,
+        () => Concurrent(root, duration, 256, writers).GetAwaiter().GetResult());
 }
+Paired("WAL 64 concurrent writers, as above, buffered appends (page cache + fdatasync)", 64, 256,
+    () => Concurrent(root, duration, 256, 64, direct: false).GetAwaiter().GetResult());
 return 0;
 
-void Paired(string name, Func<Result> workload)
+void Paired(string name, int entriesPerFsync, int entrySize, Func<Result> workload)
 {
-    var pairs = new List<(Result Raw, Result Wal)>();
+    var runsOf = new List<(Result Raw, Result Ideal, Result Wal)>();
+    var batchBytes = entriesPerFsync * RecordBytes(entrySize);
     for (var i = 0; i < runs; i++)
     {
         var t = RawFdatasync(root, probeDuration, hop: false);
         var h = RawFdatasync(root, probeDuration, hop: true);
-        pairs.Add((t.FsyncsPerSecond >= h.FsyncsPerSecond ? t : h, workload()));
+        var ideal = RawFdatasync(root, probeDuration, hop: false, size: batchBytes);
+        runsOf.Add((t.FsyncsPerSecond >= h.FsyncsPerSecond ? t : h, ideal, workload()));
     }
-    var wal = pairs.Select(p => p.Wal).OrderBy(r => r.EntriesPerSecond).ElementAt(runs / 2);
-    var raw = pairs.Select(p => p.Raw.FsyncsPerSecond).Order().ElementAt(runs / 2);
-    var ratio = pairs.Select(p => p.Wal.EntriesPerSecond / p.Raw.FsyncsPerSecond).Order().ElementAt(runs / 2);
-    Console.WriteLine($"| {name} | {wal.EntriesPerSecond:N0} | {wal.MegabytesPerSecond:N1} | {wal.FsyncsPerSecond:N0} | {wal.EntriesPerSecond / Math.Max(1, wal.FsyncsPerSecond):N1} | {raw:N0} | {ratio:0.00} |");
+    var wal = runsOf.Select(p => p.Wal).OrderBy(r => r.EntriesPerSecond).ElementAt(runs / 2);
+    var raw = runsOf.Select(p => p.Raw.FsyncsPerSecond).Order().ElementAt(runs / 2);
+    var ratio = runsOf.Select(p => p.Wal.EntriesPerSecond / p.Raw.FsyncsPerSecond).Order().ElementAt(runs / 2);
+    var idealRatio = runsOf.Select(p => entriesPerFsync * p.Ideal.FsyncsPerSecond / p.Raw.FsyncsPerSecond).Order().ElementAt(runs / 2);
+    Console.WriteLine($"| {name} | {wal.EntriesPerSecond:N0} | {wal.MegabytesPerSecond:N1} | {wal.FsyncsPerSecond:N0} | {wal.EntriesPerSecond / Math.Max(1, wal.FsyncsPerSecond):N1} | {raw:N0} | {ratio:0.00} | {idealRatio:0.00} |");
+}
+
+// The bytes one entry of entrySize bytes of data takes in the log, framing included.
+static int RecordBytes(int entrySize)
+{
+    using var w = new PooledBufferWriter();
+    WalRecords.WriteEntry(w, new Entry(1, 1_000_000, EntryType.Normal, new byte[entrySize]));
+    return w.Length;
 }
 
 static Result Median(int runs, Func<Result> run)
@@ -86,7 +106,7 @@ static string FreshDir(string root)
 
 // The same thing the WAL does per batch, with nothing around it: a positional write into a
 // preallocated file and fdatasync(2).
-static Result RawFdatasync(string root, TimeSpan duration, bool hop)
+static Result RawFdatasync(string root, TimeSpan duration, bool hop, int size = 128)
 {
     var dir = FreshDir(root);
     try
@@ -94,7 +114,7 @@ static Result RawFdatasync(string root, TimeSpan duration, bool hop)
         var fs = OsFileSystem.Instance;
         var prepared = SegmentPipeline.Prepare(fs, Path.Combine(dir, "probe"), new WalOptions());
         using var file = prepared.File;
-        var data = new byte[128];
+        var data = new byte[size];
         Random.Shared.NextBytes(data);
         long ops = 0, offset = 0;
         var sw = Stopwatch.StartNew();
@@ -119,11 +139,11 @@ static Result RawFdatasync(string root, TimeSpan duration, bool hop)
                 file.Write(offset, data);
                 file.Sync();
             }
-            offset += 128;
+            offset += size;
             ops++;
         }
         var s = sw.Elapsed.TotalSeconds;
-        return new Result(ops / s, ops * 128 / s / 1e6, ops / s);
+        return new Result(ops / s, ops * (double)size / s / 1e6, ops / s);
     }
     finally
     {
@@ -174,12 +194,12 @@ static async Task<Result> SingleWriter(string root, TimeSpan duration, int size,
     }
 }
 
-static async Task<Result> Concurrent(string root, TimeSpan duration, int size, int writers)
+static async Task<Result> Concurrent(string root, TimeSpan duration, int size, int writers, bool direct = true)
 {
     var dir = FreshDir(root);
     try
     {
-        var fs = new CountingFileSystem();
+        var fs = new CountingFileSystem(direct ? OsFileSystem.Instance : OsFileSystem.Buffered);
         await using var wal = Wal.Create(dir, new WalMetadata(1, 1, ConfState.Of([1UL])), new WalOptions { FileSystem = fs });
         // Steady state: the spare segment's 64 MiB of zeros are written before timing starts (its
         // cost, one segment of zeros per segment of log, is paid in the background at each cut).
@@ -217,29 +237,31 @@ static async Task<Result> Concurrent(string root, TimeSpan duration, int size, i
     }
 }
 
-// Single writer against the raw probe in steady state: one preallocated probe file and one WAL,
-// created once, then alternately timed for short slices so that both see the same disk.
-static async Task AlternatingSingleWriter(string root, TimeSpan slice, int pairs)
+// Single writer against the raw probe in steady state: one preallocated probe file and three
+// WALs (the default with direct appends, buffered appends, and the inline variant), created once,
+// then timed in turn for short slices so that all see the same disk.
+static async Task AlternatingSingleWriter(string root, TimeSpan slice, int rounds)
 {
     var dir = FreshDir(root);
     try
     {
-        var fs = OsFileSystem.Instance;
-        var probe = SegmentPipeline.Prepare(fs, Path.Combine(dir, "probe"), new WalOptions());
+        var probe = SegmentPipeline.Prepare(OsFileSystem.Instance, Path.Combine(dir, "probe"), new WalOptions());
         using var probeFile = probe.File;
-        await using var wal = Wal.Create(Path.Combine(dir, "wal"), new WalMetadata(1, 1, ConfState.Of([1UL])), new WalOptions());
-        await wal.SpareSegmentReady;
-        await using var walInline = Wal.Create(Path.Combine(dir, "wal2"), new WalMetadata(1, 1, ConfState.Of([1UL])), new WalOptions { InlineWhenIdle = true });
-        await walInline.SpareSegmentReady;
+        var meta = new WalMetadata(1, 1, ConfState.Of([1UL]));
+        await using var wal = Wal.Create(Path.Combine(dir, "wal"), meta, new WalOptions());
+        await using var buffered = Wal.Create(Path.Combine(dir, "wal-buffered"), meta, new WalOptions { FileSystem = OsFileSystem.Buffered });
+        await using var inline = Wal.Create(Path.Combine(dir, "wal-inline"), meta, new WalOptions { InlineWhenIdle = true });
+        await Task.WhenAll(wal.SpareSegmentReady, buffered.SpareSegmentReady, inline.SpareSegmentReady);
         var data128 = new byte[128];
         var data256 = new byte[256];
         long offset = 0;
-        ulong index = 1, index2 = 1;
-        var ratios = new List<double>();
-        var raws = new List<double>();
-        var wals = new List<double>();
-        var hops = new List<double>();
-        var threads = new List<double>();
+        var next = new Dictionary<Wal, ulong> { [wal] = 1, [buffered] = 1, [inline] = 1 };
+        var one = new Entry[1];
+        Task AppendOne(Wal w)
+        {
+            one[0] = new Entry(1, next[w]++, EntryType.Normal, data256);
+            return w.AppendAsync(one);
+        }
         async Task<double> Time(Func<Task> op)
         {
             long ops = 0;
@@ -251,32 +273,77 @@ static async Task AlternatingSingleWriter(string root, TimeSpan slice, int pairs
             }
             return ops / sw.Elapsed.TotalSeconds;
         }
-        var one = new Entry[1];
-        for (var k = 0; k < pairs + 1; k++)
+        string[] names = ["probe tight loop", "probe with thread hop", "WAL (default: direct appends)", "WAL buffered appends", "WAL inline (caller syncs)"];
+        var rates = names.Select(_ => new List<double>()).ToArray();
+        for (var k = 0; k < rounds + 1; k++)
         {
-            var raw = await Time(() => { probeFile.Write(offset, data128); probeFile.Sync(); offset += 128; return Task.CompletedTask; });
-            var w = await Time(() => { one[0] = new Entry(1, index++, EntryType.Normal, data256); return wal.AppendAsync(one); });
-            var hop = await Time(() => { var at = offset; offset += 128; return Task.Run(() => { probeFile.Write(at, data128); probeFile.Sync(); }); });
-            var t = await Time(() => { one[0] = new Entry(1, index2++, EntryType.Normal, data256); return walInline.AppendAsync(one); });
+            double[] r =
+            [
+                await Time(() => { probeFile.Write(offset, data128); probeFile.Sync(); offset += 128; return Task.CompletedTask; }),
+                await Time(() => { var at = offset; offset += 128; return Task.Run(() => { probeFile.Write(at, data128); probeFile.Sync(); }); }),
+                await Time(() => AppendOne(wal)),
+                await Time(() => AppendOne(buffered)),
+                await Time(() => AppendOne(inline)),
+            ];
             if (k == 0)
             {
                 continue; // warm-up round
             }
-            raws.Add(raw);
-            wals.Add(w);
-            hops.Add(hop);
-            threads.Add(t);
-            ratios.Add(w / raw);
-            Console.WriteLine($"probe tight loop {raw:N0}/s  WAL (default: writer thread) {w:N0}/s  ratio {w / raw:P0}   | probe with thread hop {hop:N0}/s  WAL inline (caller syncs) {t:N0}/s");
+            for (var i = 0; i < r.Length; i++)
+            {
+                rates[i].Add(r[i]);
+            }
+            Console.WriteLine(string.Join("  ", names.Select((n, i) => $"{n} {r[i]:N0}/s")));
         }
-        static double Med(List<double> x) => x.Order().ElementAt(x.Count / 2);
-        var hopRatios = wals.Zip(hops, (w, h) => w / h).ToList();
-        Console.WriteLine($"medians over {pairs} rounds of {slice.TotalSeconds:0.#} s slices: probe tight loop {Med(raws):N0}/s, WAL {Med(wals):N0}/s (ratio {Med(ratios):P0}); probe with thread hop {Med(hops):N0}/s (WAL ratio {Med(hopRatios):P0}); WAL inline {Med(threads):N0}/s");
+        PrintMedians(rounds, slice, names, rates, [(2, 0), (2, 1), (3, 0), (3, 1), (2, 3)]);
     }
     finally
     {
         Directory.Delete(dir, true);
     }
+}
+
+// 64 closed-loop writers against the raw probes: the 128 B probe, the same probe writing what one
+// 64-entry group commit writes, and the WAL with direct and with buffered appends, in turn.
+static async Task AlternatingGroupCommit(string root, TimeSpan slice, int rounds, int writers)
+{
+    var batchBytes = writers * RecordBytes(256);
+    string[] names = ["probe 128 B", $"probe {batchBytes:N0} B", $"WAL {writers} writers (direct appends)", $"WAL {writers} writers buffered"];
+    var rates = names.Select(_ => new List<double>()).ToArray();
+    for (var k = 0; k < rounds + 1; k++)
+    {
+        double[] r =
+        [
+            RawFdatasync(root, slice, hop: false).FsyncsPerSecond,
+            RawFdatasync(root, slice, hop: false, size: batchBytes).FsyncsPerSecond * writers,
+            (await Concurrent(root, slice, 256, writers)).EntriesPerSecond,
+            (await Concurrent(root, slice, 256, writers, direct: false)).EntriesPerSecond,
+        ];
+        if (k == 0)
+        {
+            continue;
+        }
+        for (var i = 0; i < r.Length; i++)
+        {
+            rates[i].Add(r[i]);
+        }
+        Console.WriteLine(string.Join("  ", names.Select((n, i) => $"{n} {r[i]:N0}/s")) + $"  (x raw: ideal {r[1] / r[0]:0.0}, direct {r[2] / r[0]:0.0}, buffered {r[3] / r[0]:0.0})");
+    }
+    Console.WriteLine($"(the {batchBytes:N0} B probe's rate is shown as entries/s: fsyncs/s x {writers})");
+    PrintMedians(rounds, slice, names, rates, [(1, 0), (2, 0), (3, 0), (2, 3), (2, 1)]);
+}
+
+static void PrintMedians(int rounds, TimeSpan slice, string[] names, List<double>[] rates, (int Of, int To)[] ratios)
+{
+    static double Med(IEnumerable<double> x)
+    {
+        var l = x.Order().ToList();
+        return l[l.Count / 2];
+    }
+    Console.WriteLine($"medians over {rounds} rounds of {slice.TotalSeconds:0.#} s slices: " +
+        string.Join(", ", names.Select((n, i) => $"{n} {Med(rates[i]):N0}/s")));
+    Console.WriteLine("median ratios, per round: " +
+        string.Join(", ", ratios.Select(p => $"{names[p.Of]} / {names[p.To]} {Med(rates[p.Of].Zip(rates[p.To], (a, b) => a / b)):0.00}")));
 }
 
 static void ProbeExperiments(string root)
@@ -324,10 +391,14 @@ internal readonly record struct Result(double EntriesPerSecond, double Megabytes
 
 
 /// <summary>The OS file system, counting fdatasyncs of WAL segments (not of background preallocation).</summary>
-internal sealed class CountingFileSystem : IWalFileSystem
+internal sealed class CountingFileSystem(OsFileSystem inner) : IWalFileSystem
 {
-    private readonly OsFileSystem _inner = OsFileSystem.Instance;
+    private readonly OsFileSystem _inner = inner;
     private long _syncs;
+
+    public CountingFileSystem() : this(OsFileSystem.Instance)
+    {
+    }
 
     public long Syncs => Interlocked.Read(ref _syncs);
 
@@ -366,6 +437,12 @@ internal sealed class CountingFileSystem : IWalFileSystem
             }
             _preallocated = true;
             inner.Sync();
+        }
+
+        public void Append(long offset, IReadOnlyList<ReadOnlyMemory<byte>> buffers)
+        {
+            Interlocked.Increment(ref owner._syncs);
+            inner.Append(offset, buffers);
         }
 
         public void Dispose() => inner.Dispose();

@@ -515,14 +515,22 @@ public sealed class Wal : IDisposable, IAsyncDisposable
             bytes += r.Buffer.Length;
             sync |= r.Sync;
         }
-        if (bytes > 0)
+        // Unsynced bytes never exceed one batch: the reader's torn-tail window relies on it.
+        var mustSync = sync || _unsyncedBytes + bytes >= _options.MaxBatchBytes;
+        if (bytes > 0 && mustSync)
+        {
+            // Write and sync in one step: directly to the device where the file allows it.
+            _file.Append(_offset, buffers);
+            _offset += bytes;
+            _unsyncedBytes = 0;
+        }
+        else if (bytes > 0)
         {
             _file.Write(_offset, buffers);
             _offset += bytes;
             _unsyncedBytes += bytes;
         }
-        // Unsynced bytes never exceed one batch: the reader's torn-tail window relies on it.
-        if ((sync || _unsyncedBytes >= _options.MaxBatchBytes) && _unsyncedBytes > 0)
+        else if (mustSync && _unsyncedBytes > 0)
         {
             _file.Sync();
             _unsyncedBytes = 0;

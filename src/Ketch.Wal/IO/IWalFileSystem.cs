@@ -51,4 +51,16 @@ internal interface IWalFile : IDisposable
     /// <summary>Makes the data written so far durable (fdatasync). Throws when it fails; the
     /// data written since the last successful sync must then be assumed lost.</summary>
     void Sync();
+
+    /// <summary>
+    /// Writes <paramref name="buffers"/> at <paramref name="offset"/>, the end of the data in the
+    /// file, and makes everything written so far durable; as <see cref="Write(long, IReadOnlyList{ReadOnlyMemory{byte}})"/>
+    /// then <see cref="Sync"/>, which is what it does unless the file can do both at once. The free
+    /// space after the end may be overwritten with zeros (a WAL segment's free space is zeros).
+    /// </summary>
+    void Append(long offset, IReadOnlyList<ReadOnlyMemory<byte>> buffers)
+    {
+        Write(offset, buffers);
+        Sync();
+    }
 }
