@@ -8,8 +8,8 @@ namespace Ketch.Wal.IO;
 /// Durable appends through a second descriptor of a file, opened with O_DIRECT | O_DSYNC: one
 /// pwrite(2) takes the batch from our buffer to the device and returns once it is durable, where
 /// the buffered path copies it into the page cache and then has fdatasync(2) write those pages back
-/// and flush. On the VMs we run on, an interleaved probe measured the direct path ~15-25 % faster
-/// for 18.5 KiB batches and ~14 % faster for single small records (docs/wal.md, "Direct appends").
+/// and flush. On the VMs we run on the WAL measured 1.10x faster with one writer and 1.13-1.23x with
+/// 64 (docs/wal.md, "Direct appends").
 /// <para>
 /// O_DIRECT wants the buffer, the file offset and the length aligned to the device's logical
 /// block; <see cref="Alignment"/> (4 KiB, the page size and the largest logical block in use)
