@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -130,7 +129,10 @@ internal sealed class DirectAppender : IDisposable
     {
         if (length > _stagingLength)
         {
-            var capacity = Math.Max(64 * 1024, (int)BitOperations.RoundUpToPowerOf2((uint)length));
+            // A quarter more than asked, in 64 KiB steps: batches of a busy member vary in size, and
+            // the largest (MaxBatchBytes, 4 MiB by default) must not cost twice its size.
+            const int Step = 64 * 1024;
+            var capacity = checked((int)(((long)length + length / 4 + Step - 1) / Step * Step));
             _staging = GC.AllocateUninitializedArray<byte>(capacity + Alignment, pinned: true);
             var address = Marshal.UnsafeAddrOfPinnedArrayElement(_staging, 0);
             _stagingStart = (int)((Alignment - (address % Alignment)) % Alignment);
