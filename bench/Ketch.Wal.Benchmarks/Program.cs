@@ -114,6 +114,7 @@ static Result RawFdatasync(string root, TimeSpan duration, bool hop, int size = 
         var fs = OsFileSystem.Instance;
         var prepared = SegmentPipeline.Prepare(fs, Path.Combine(dir, "probe"), new WalOptions());
         using var file = prepared.File;
+        var length = file.Length;
         var data = new byte[size];
         Random.Shared.NextBytes(data);
         long ops = 0, offset = 0;
@@ -140,6 +141,11 @@ static Result RawFdatasync(string root, TimeSpan duration, bool hop, int size = 
                 file.Sync();
             }
             offset += size;
+            if (offset + size > length)
+            {
+                // Large probes wrap around inside the preallocated file rather than grow it.
+                offset = 0;
+            }
             ops++;
         }
         var s = sw.Elapsed.TotalSeconds;
