@@ -116,7 +116,11 @@ public sealed class SnapshotCommandTests(CtlFixture f) : IClassFixture<CtlFixtur
         Assert.Equal((1, "Error: snapshot missing hash but --skip-hash-check=false\n"), (nohash.ExitCode, nohash.Stderr));
 
         // The stream without its hash restores with --skip-hash-check (as a db copied from a data dir in etcd).
-        var peer = $"http://127.0.0.1:{Tools.FreePort()}";
+        // The restored member gets a loopback address of its own: other tests start members on
+        // 127.0.0.1 in parallel, and a port freed for us there can be taken before our member binds
+        // it (a get then answered by another test's member, with none of our keys).
+        var host = $"127.0.0.{Random.Shared.Next(100, 250)}";
+        var peer = $"http://{host}:{Tools.FreePort(host)}";
         var restored = await Ketchctl("snapshot", "restore", P("nohash.snap"), "--data-dir", P("new.ketch"), "--name", "restored",
             "--initial-cluster", $"restored={peer}", "--initial-advertise-peer-urls", peer, "--initial-cluster-token", "restored-token", "--skip-hash-check");
         Assert.True(restored.ExitCode == 0, restored.Stderr);
@@ -126,7 +130,7 @@ public sealed class SnapshotCommandTests(CtlFixture f) : IClassFixture<CtlFixtur
         Assert.Equal((1, $"Error: data-dir \"{P("new.ketch")}\" exists\n"), (again.ExitCode, again.Stderr));
 
         // A ketch process started from it (no cluster flags needed: the WAL has them) serves the keys.
-        var client = $"127.0.0.1:{Tools.FreePort()}";
+        var client = $"{host}:{Tools.FreePort(host)}";
         using var member = StartKetch(P("new.ketch"), "restored", $"http://{client}", peer);
         try
         {

@@ -42,7 +42,8 @@ internal sealed class DirectAppender : IDisposable
 
     /// <summary>Opens a direct, data-synchronous descriptor of the file behind
     /// <paramref name="buffered"/>, or returns null where that is not possible (not Linux, an
-    /// architecture whose flag values we do not know, a file system without O_DIRECT such as tmpfs).</summary>
+    /// architecture whose flag values we do not know, a file system without O_DIRECT such as tmpfs
+    /// before Linux 6.6).</summary>
     public static DirectAppender? TryOpen(SafeFileHandle buffered)
     {
         if (!OperatingSystem.IsLinux() || NativeMethods.ODirect == 0)
