@@ -162,9 +162,22 @@ public sealed class DirectAppendTests
         var probe = Path.Combine(directory, "direct-probe-" + Guid.NewGuid().ToString("N"));
         try
         {
+            // As the product decides: the descriptor opens, and an aligned write through it works.
             using var handle = File.OpenHandle(probe, FileMode.CreateNew, FileAccess.ReadWrite);
+            RandomAccess.Write(handle, new byte[2 * DirectAppender.Alignment], 0);
             using var direct = DirectAppender.TryOpen(handle);
-            return direct is not null;
+            if (direct is null)
+            {
+                return false;
+            }
+            try
+            {
+                return direct.TryAppend(handle, 100, [new byte[100]]);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
         }
         finally
         {
