@@ -67,22 +67,9 @@ internal sealed class LogCache
     {
         lock (_lock)
         {
-            if (lo <= _offsetIndex)
+            if (LogBounds.CheckEntries(lo, hi, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageResult<ReadOnlyMemory<Entry>>.Fail(StorageError.Compacted);
-            }
-            var last = LastIndexLocked();
-            if (hi > last + 1)
-            {
-                throw new ArgumentOutOfRangeException(nameof(hi), $"entries [{lo},{hi}) past last index {last}");
-            }
-            if (lo > hi)
-            {
-                throw new ArgumentOutOfRangeException(nameof(lo), $"invalid range [{lo},{hi})");
-            }
-            if (_count == 0)
-            {
-                return StorageResult<ReadOnlyMemory<Entry>>.Fail(StorageError.Unavailable);
+                return StorageResult<ReadOnlyMemory<Entry>>.Fail(error);
             }
             if (lo == hi)
             {
@@ -119,17 +106,13 @@ internal sealed class LogCache
     {
         lock (_lock)
         {
-            if (index < _offsetIndex)
+            if (LogBounds.CheckTerm(index, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageResult<ulong>.Fail(StorageError.Compacted);
+                return StorageResult<ulong>.Fail(error);
             }
             if (index == _offsetIndex)
             {
                 return _offsetTerm;
-            }
-            if (index > LastIndexLocked())
-            {
-                return StorageResult<ulong>.Fail(StorageError.Unavailable);
             }
             return _slots[Position(index)].Term;
         }
@@ -187,18 +170,9 @@ internal sealed class LogCache
     {
         lock (_lock)
         {
-            if (index <= _snapshot.Metadata.Index)
+            if (LogBounds.CheckCreateSnapshot(index, _snapshot.Metadata.Index, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageResult<Snapshot>.Fail(StorageError.SnapshotOutOfDate);
-            }
-            var last = LastIndexLocked();
-            if (index > last)
-            {
-                throw new ArgumentOutOfRangeException(nameof(index), $"snapshot index {index} is past last index {last}");
-            }
-            if (index < _offsetIndex)
-            {
-                return StorageResult<Snapshot>.Fail(StorageError.Compacted);
+                return StorageResult<Snapshot>.Fail(error);
             }
             var term = index == _offsetIndex ? _offsetTerm : _slots[Position(index)].Term;
             _snapshot = new Snapshot(data, new SnapshotMetadata(index, term, confState ?? _snapshot.Metadata.ConfState));
@@ -213,14 +187,9 @@ internal sealed class LogCache
     {
         lock (_lock)
         {
-            if (compactIndex <= _offsetIndex)
+            if (LogBounds.CheckCompact(compactIndex, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageError.Compacted;
-            }
-            var last = LastIndexLocked();
-            if (compactIndex > last)
-            {
-                throw new ArgumentOutOfRangeException(nameof(compactIndex), $"compact index {compactIndex} is past last index {last}");
+                return error;
             }
             var drop = (int)(compactIndex - _offsetIndex);
             _offsetTerm = _slots[Position(compactIndex)].Term;
@@ -246,25 +215,16 @@ internal sealed class LogCache
         }
         lock (_lock)
         {
-            var first = _offsetIndex + 1;
-            if (entries[^1].Index < first)
+            entries = entries[LogBounds.SkipOnAppend(entries, _offsetIndex, LastIndexLocked())..];
+            if (entries.IsEmpty)
             {
                 return;
             }
-            if (entries[0].Index < first)
-            {
-                entries = entries[(int)(first - entries[0].Index)..];
-            }
             var from = entries[0].Index;
-            var last = LastIndexLocked();
-            if (from > last + 1)
-            {
-                throw new InvalidOperationException($"missing log entries: last index {last}, appending at {from}");
-            }
-            if (from <= last)
+            if (from <= LastIndexLocked())
             {
                 // Truncate the conflicting suffix; its slab space is reclaimed with the slab.
-                var keep = (int)(from - first);
+                var keep = (int)(from - _offsetIndex - 1);
                 Array.Clear(_slots, _start + keep, _count - keep);
                 _count = keep;
             }

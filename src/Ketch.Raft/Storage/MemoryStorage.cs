@@ -60,22 +60,9 @@ public sealed class MemoryStorage : IRaftStorage
     {
         lock (_lock)
         {
-            if (lo <= _offsetIndex)
+            if (LogBounds.CheckEntries(lo, hi, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageResult<ReadOnlyMemory<Entry>>.Fail(StorageError.Compacted);
-            }
-            var last = LastIndexLocked();
-            if (hi > last + 1)
-            {
-                throw new ArgumentOutOfRangeException(nameof(hi), $"entries [{lo},{hi}) past last index {last}");
-            }
-            if (lo > hi)
-            {
-                throw new ArgumentOutOfRangeException(nameof(lo), $"invalid range [{lo},{hi})");
-            }
-            if (_count == 0)
-            {
-                return StorageResult<ReadOnlyMemory<Entry>>.Fail(StorageError.Unavailable);
+                return StorageResult<ReadOnlyMemory<Entry>>.Fail(error);
             }
             if (lo == hi)
             {
@@ -98,17 +85,13 @@ public sealed class MemoryStorage : IRaftStorage
     {
         lock (_lock)
         {
-            if (index < _offsetIndex)
+            if (LogBounds.CheckTerm(index, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageResult<ulong>.Fail(StorageError.Compacted);
+                return StorageResult<ulong>.Fail(error);
             }
             if (index == _offsetIndex)
             {
                 return _offsetTerm;
-            }
-            if (index > LastIndexLocked())
-            {
-                return StorageResult<ulong>.Fail(StorageError.Unavailable);
             }
             return EntryAt(index).Term;
         }
@@ -168,18 +151,9 @@ public sealed class MemoryStorage : IRaftStorage
     {
         lock (_lock)
         {
-            if (index <= _snapshot.Metadata.Index)
+            if (LogBounds.CheckCreateSnapshot(index, _snapshot.Metadata.Index, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageResult<Ketch.Raft.Snapshot>.Fail(StorageError.SnapshotOutOfDate);
-            }
-            var last = LastIndexLocked();
-            if (index > last)
-            {
-                throw new ArgumentOutOfRangeException(nameof(index), $"snapshot index {index} is past last index {last}");
-            }
-            if (index < _offsetIndex)
-            {
-                return StorageResult<Ketch.Raft.Snapshot>.Fail(StorageError.Compacted);
+                return StorageResult<Ketch.Raft.Snapshot>.Fail(error);
             }
             var term = index == _offsetIndex ? _offsetTerm : EntryAt(index).Term;
             _snapshot = new Ketch.Raft.Snapshot(data, new SnapshotMetadata(index, term, confState ?? _snapshot.Metadata.ConfState));
@@ -193,14 +167,9 @@ public sealed class MemoryStorage : IRaftStorage
     {
         lock (_lock)
         {
-            if (compactIndex <= _offsetIndex)
+            if (LogBounds.CheckCompact(compactIndex, _offsetIndex, LastIndexLocked()) is not StorageError.None and var error)
             {
-                return StorageError.Compacted;
-            }
-            var last = LastIndexLocked();
-            if (compactIndex > last)
-            {
-                throw new ArgumentOutOfRangeException(nameof(compactIndex), $"compact index {compactIndex} is past last index {last}");
+                return error;
             }
             _offsetTerm = EntryAt(compactIndex).Term;
             DropThrough(compactIndex);
@@ -241,24 +210,13 @@ public sealed class MemoryStorage : IRaftStorage
         }
         lock (_lock)
         {
-            var first = _offsetIndex + 1;
-            var span = entries.Span;
-            if (span[^1].Index < first)
+            entries = entries[LogBounds.SkipOnAppend(entries.Span, _offsetIndex, LastIndexLocked())..];
+            if (entries.IsEmpty)
             {
                 return;
             }
-            if (span[0].Index < first)
-            {
-                entries = entries[(int)(first - span[0].Index)..];
-                span = entries.Span;
-            }
-            var from = span[0].Index;
-            var last = LastIndexLocked();
-            if (from > last + 1)
-            {
-                throw new InvalidOperationException($"missing log entries: last index {last}, appending at {from}");
-            }
-            if (from <= last)
+            var from = entries.Span[0].Index;
+            if (from <= LastIndexLocked())
             {
                 TruncateFrom(from);
             }
