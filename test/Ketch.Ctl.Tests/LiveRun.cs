@@ -122,10 +122,19 @@ public sealed class LiveRun : IAsyncDisposable
                     await p.StandardInput.FlushAsync();
                 }
             },
-            async () =>
+            () =>
             {
-                p.Kill();
-                await p.WaitForExitAsync();
+                // The caller then awaits the exit through the run's task. Waiting here raced with
+                // that task, which disposes the process once it exits ("No process is associated").
+                try
+                {
+                    p.Kill();
+                }
+                catch (InvalidOperationException)
+                {
+                    // Exited and disposed already.
+                }
+                return Task.CompletedTask;
             },
             async run =>
             {
@@ -150,7 +159,17 @@ public sealed class LiveRun : IAsyncDisposable
                 stdin.Feed(line);
                 return Task.CompletedTask;
             },
-            () => cts.CancelAsync(),
+            async () =>
+            {
+                try
+                {
+                    await cts.CancelAsync();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // It ended (and disposed its token source) in the meantime.
+                }
+            },
             async run =>
             {
                 var o = new BuilderWriter(run._out);
