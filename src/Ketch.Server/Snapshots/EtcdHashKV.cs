@@ -13,6 +13,9 @@ namespace Ketch.Server.Snapshots;
 /// revision only the latest put of each key, so such a record is in <c>keep(rev)</c> exactly when
 /// its key has no record in (compacted, rev]; those keys are collected first (memory: one entry per
 /// key written since the compaction).
+/// Ketch compacts within the apply, so this is etcd's answer once its compaction is physically done:
+/// etcd deletes the compacted records in the background and, where the keep set is empty, hashes
+/// those it has not committed the deletion of yet (a physical compaction waits for that).
 /// </summary>
 internal static class EtcdHashKV
 {
