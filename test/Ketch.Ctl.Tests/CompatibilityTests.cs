@@ -410,6 +410,67 @@ public abstract class CompatibilityTests(CtlFixture f)
         static string Shape(string s) => System.Text.RegularExpressions.Regex.Replace(s, "/[0-9a-f]+\n", "/LEASE\n");
     }
 
+    [Theory]
+    [InlineData("lock", "cmp-int-lock", "^cmp-int-lock/[0-9a-f]+\n\n$")]
+    [InlineData("elect", "cmp-int-elect", "^cmp-int-elect/[0-9a-f]+\np1\n$")]
+    public async Task Interrupted_as_soon_as_its_key_is_printed_ketchctl_releases_and_exits_0(string command, string name, string printed)
+    {
+        // etcdctl, once it has printed the lock's or the leader's key, takes an interrupt as the end: it unlocks or
+        // resigns and exits 0. The interrupt here comes inside the write of the key's last line, before anything
+        // that follows the print (a flush once took the interrupt as its own cancellation: exit 5, no resignation,
+        // and Elect_campaigns_and_observes_as_etcdctl_does failed now and then when it stopped ketchctl that soon).
+        using var client = new Ketch.Client.KetchClient(f.Endpoint);
+        using var interrupt = new CancellationTokenSource();
+        var stdout = new InterruptAfterLines(2, interrupt);
+        var stderr = new StringWriter { NewLine = "\n" };
+        string[] args = command == "lock" ? ["lock", name] : ["elect", name, "p1"];
+        var rc = await Runner.RunAsync(["--endpoints=" + f.Endpoint, .. args], stdout, stderr, new StringReader(""), new Dictionary<string, string>(), interrupt.Token)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(interrupt.IsCancellationRequested, "the key was never printed");
+        Assert.True(rc == 0, $"ketchctl {command} ended with {rc}: {stderr}");
+        Assert.Equal("", stderr.ToString());
+        Assert.Matches(printed, stdout.ToString());
+        // Unlocked or resigned: no key of it is left.
+        Assert.Empty((await client.Kv.GetAsync(name + "/", new Ketch.Client.GetOptions { Prefix = true })).Kvs);
+    }
+
+    /// <summary>stdout that raises the interrupt in the write that completes the given number of lines (every write of a
+    /// <see cref="TextWriter"/> ends in one of the three overridden here).</summary>
+    private sealed class InterruptAfterLines(int lines, CancellationTokenSource interrupt) : TextWriter
+    {
+        private readonly System.Text.StringBuilder _text = new();
+
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => Append(value.ToString());
+
+        public override void Write(string? value) => Append(value);
+
+        public override void Write(char[] buffer, int index, int count) => Append(new string(buffer, index, count));
+
+        public override string ToString()
+        {
+            lock (_text)
+            {
+                return _text.ToString();
+            }
+        }
+
+        private void Append(string? value)
+        {
+            bool complete;
+            lock (_text)
+            {
+                _text.Append(value);
+                complete = _text.ToString().Count(c => c == '\n') >= lines;
+            }
+            if (complete && !interrupt.IsCancellationRequested)
+            {
+                interrupt.Cancel();
+            }
+        }
+    }
+
     /// <summary>Revokes the leases of the keys under <paramref name="prefix"/>: those of an etcdctl that was killed
     /// holding a lock or a leadership.</summary>
     private static async Task RevokeHoldersAsync(Ketch.Client.KetchClient client, string prefix)

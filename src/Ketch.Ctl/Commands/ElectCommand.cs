@@ -60,7 +60,9 @@ internal sealed class ElectCommand : Command
         {
             ctx.Printer().Get(await client.Kv.GetAsync(election.Key!, cancellationToken: get.Token).ConfigureAwait(false));
         }
-        await ctx.Out.FlushAsync(ctx.Interrupt).ConfigureAwait(false);
+        // Elected and printed: from here an interrupt means resign and exit 0, as etcdctl. The flush must not be
+        // canceled by it (an interrupt right after the print made it throw, and ketchctl exited 5 without resigning).
+        await ctx.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ctx.Interrupt, session.Done);
         await Task.Delay(Timeout.Infinite, done.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         if (session.Done.IsCancellationRequested && !ctx.Interrupt.IsCancellationRequested)

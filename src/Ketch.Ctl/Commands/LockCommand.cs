@@ -44,7 +44,8 @@ internal sealed class LockCommand : Command
                 throw new CtlException(ExitCode.Error, "lock lost on init");
             }
             ctx.Printer().Get(held);
-            await ctx.Out.FlushAsync(ctx.Interrupt).ConfigureAwait(false);
+            // Held and printed: an interrupt now means unlock and exit 0, as etcdctl, so it must not cancel the flush.
+            await ctx.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             using var done = CancellationTokenSource.CreateLinkedTokenSource(ctx.Interrupt, session.Done);
             await Task.Delay(Timeout.Infinite, done.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             if (session.Done.IsCancellationRequested)
