@@ -137,6 +137,62 @@ public sealed class ElectionLockTests(SingleMemberFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_campaign_cancelled_while_its_put_is_in_flight_withdraws_only_a_key_it_created()
+    {
+        // The call is cancelled before the service even proposes its put: the proposal is made
+        // anyway, so this is a cancellation arriving between the put being applied and the txn
+        // returning, forced rather than raced for.
+        var service = new Ketch.Server.Api.ElectionService(new Ketch.Server.Api.MemberContext(M.Server.Loop, M.Options));
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var leader = await Elections.CampaignAsync(new CampaignRequest { Name = B("e4"), Lease = await GrantAsync(60), Value = B("a") });
+
+        var lease = await GrantAsync(60);
+        var e = await Assert.ThrowsAsync<RpcException>(() => service.Campaign(new CampaignRequest { Name = B("e4"), Lease = lease, Value = B("b") }, new CancelledCallContext(cts.Token)));
+        Assert.Equal(StatusCode.Cancelled, e.StatusCode);
+        // Applied in order after anything the campaign proposed: the put, and the withdrawal.
+        var barrier = await M.Kv.PutAsync(new PutRequest { Key = B("e4-barrier") });
+        Assert.False(await ExistsAsync(B($"e4/{lease:x}")), "the cancelled campaign's key stayed");
+        var history = await M.Kv.RangeAsync(new RangeRequest { Key = B($"e4/{lease:x}"), Revision = barrier.Header.Revision - 2 });
+        Assert.Equal("b", history.Kvs.Single().Value.ToStringUtf8()); // it was put, then withdrawn
+
+        // Campaigning again on the leader's lease finds the key there: cancelled, it must not delete it.
+        var again = await Assert.ThrowsAsync<RpcException>(() => service.Campaign(new CampaignRequest { Name = B("e4"), Lease = leader.Leader.Lease, Value = B("a") }, new CancelledCallContext(cts.Token)));
+        Assert.Equal(StatusCode.Cancelled, again.StatusCode);
+        await M.Kv.PutAsync(new PutRequest { Key = B("e4-barrier") });
+        Assert.True(await ExistsAsync(leader.Leader.Key), "a cancelled re-campaign deleted the candidacy it did not create");
+        await Elections.ResignAsync(new ResignRequest { Leader = leader.Leader });
+    }
+
+    /// <summary>A server call context with the given cancellation, for calling a service directly.</summary>
+    private sealed class CancelledCallContext(CancellationToken ct) : ServerCallContext
+    {
+        protected override string MethodCore => "/v3electionpb.Election/Campaign";
+
+        protected override string HostCore => "localhost";
+
+        protected override string PeerCore => "test";
+
+        protected override DateTime DeadlineCore => DateTime.MaxValue;
+
+        protected override Metadata RequestHeadersCore { get; } = [];
+
+        protected override CancellationToken CancellationTokenCore => ct;
+
+        protected override Metadata ResponseTrailersCore { get; } = [];
+
+        protected override Status StatusCore { get; set; }
+
+        protected override WriteOptions? WriteOptionsCore { get; set; }
+
+        protected override AuthContext AuthContextCore => new(null, []);
+
+        protected override ContextPropagationToken CreatePropagationTokenCore(ContextPropagationOptions? options) => throw new NotSupportedException();
+
+        protected override Task WriteResponseHeadersAsyncCore(Metadata responseHeaders) => Task.CompletedTask;
+    }
+
+    [Fact]
     public async Task Lock_excludes_a_second_contender_until_unlock()
     {
         var first = await Locks.LockAsync(new LockRequest { Name = B("k1"), Lease = await GrantAsync(60) });

@@ -26,38 +26,58 @@ internal sealed class ElectionService(MemberContext member) : Election.ElectionB
         txn.Compare.Add(RecipeKv.CreateRevisionIs(key, 0));
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = request.Value, Lease = lease } });
         txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = key } });
-        var resp = await RecipeKv.TxnAsync(member, txn, ct).ConfigureAwait(false);
+        // The put is not cancelled with the call: a proposal once made may still be applied, and
+        // only its response tells whether this campaign created the key and at which create
+        // revision, which a withdrawal needs to delete that key and no other. The wait is bounded
+        // by the request timeout; a cancellation meanwhile is acted on just after.
+        var resp = await RecipeKv.TxnAsync(member, txn, CancellationToken.None).ConfigureAwait(false);
         var leader = new LeaderKey { Name = request.Name, Key = key, Rev = resp.Header.Revision, Lease = lease };
-        if (!resp.Succeeded)
+        if (ct.IsCancellationRequested)
         {
-            // Campaigning again with the same lease resumes the earlier candidacy (etcd's recipe).
-            var kv = resp.Responses[0].ResponseRange.Kvs[0];
-            leader.Rev = kv.CreateRevision;
-            if (kv.Value != request.Value)
+            // Cancelled while the put was in flight: withdraw the key if this campaign created it.
+            // A resumed candidacy (same lease, key already there) is left alone, as etcd leaves it
+            // when its txn returns the context's error.
+            if (resp.Succeeded)
             {
-                try
-                {
-                    await ProclaimAsync(leader, request.Value, ct).ConfigureAwait(false);
-                }
-                catch
-                {
-                    await ResignAsync(leader, CancellationToken.None).ConfigureAwait(false);
-                    throw;
-                }
+                await ResignAsync(leader, CancellationToken.None).ConfigureAwait(false);
             }
+            throw Cancelled();
         }
         try
         {
+            if (!resp.Succeeded)
+            {
+                // Campaigning again with the same lease resumes the earlier candidacy (etcd's recipe).
+                var kv = resp.Responses[0].ResponseRange.Kvs[0];
+                leader.Rev = kv.CreateRevision;
+                if (kv.Value != request.Value)
+                {
+                    try
+                    {
+                        await ProclaimAsync(leader, request.Value, ct).ConfigureAwait(false);
+                    }
+                    catch when (!ct.IsCancellationRequested)
+                    {
+                        await ResignAsync(leader, CancellationToken.None).ConfigureAwait(false);
+                        throw;
+                    }
+                }
+            }
             await RecipeKv.WaitDeletesAsync(member, prefix, leader.Rev - 1, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch when (ct.IsCancellationRequested)
         {
-            // The caller gave up: withdraw, so the candidacy does not win later unseen.
+            // The caller gave up while waiting (the wait's watch throws OperationCanceledException,
+            // its linearizable reads a Cancelled RpcException): withdraw, so the candidacy does not
+            // win later unseen (etcd resigns here, a resumed candidacy too). The delete is guarded
+            // by the create revision: it removes only the candidacy this campaign stands for.
             await ResignAsync(leader, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
         return new CampaignResponse { Header = resp.Header, Leader = leader };
     }
+
+    private static RpcException Cancelled() => new(new Status(StatusCode.Cancelled, "context canceled"));
 
     public override async Task<ProclaimResponse> Proclaim(ProclaimRequest request, ServerCallContext context)
     {
