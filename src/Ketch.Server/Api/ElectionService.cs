@@ -41,7 +41,7 @@ internal sealed class ElectionService(MemberContext member) : Election.ElectionB
             {
                 await ResignAsync(leader, CancellationToken.None).ConfigureAwait(false);
             }
-            throw Cancelled();
+            throw EtcdErrors.Canceled;
         }
         try
         {
@@ -76,8 +76,6 @@ internal sealed class ElectionService(MemberContext member) : Election.ElectionB
         }
         return new CampaignResponse { Header = resp.Header, Leader = leader };
     }
-
-    private static RpcException Cancelled() => new(new Status(StatusCode.Cancelled, "context canceled"));
 
     public override async Task<ProclaimResponse> Proclaim(ProclaimRequest request, ServerCallContext context)
     {

@@ -35,6 +35,9 @@ internal static class EtcdErrors
     public static RpcException AuthNotEnabled => Make(StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
     public static RpcException NotCapable => Make(StatusCode.Unavailable, "etcdserver: not capable");
 
+    /// <summary>The caller gave up: what etcd's gRPC layer returns for a cancelled context.</summary>
+    public static RpcException Canceled => Make(StatusCode.Cancelled, "context canceled");
+
     /// <summary>Maps an MVCC failure to etcd's status code (compaction errors are OutOfRange).</summary>
     public static RpcException From(MvccException e) => e.Error switch
     {

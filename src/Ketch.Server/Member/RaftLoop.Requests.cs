@@ -73,7 +73,7 @@ internal sealed partial class RaftLoop
             _waiters.Cancel(id);
             if (ct.IsCancellationRequested)
             {
-                throw new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "context canceled"));
+                throw EtcdErrors.Canceled;
             }
             throw _stop.IsCancellationRequested ? EtcdErrors.Stopped : EtcdErrors.Timeout;
         }
@@ -112,7 +112,7 @@ internal sealed partial class RaftLoop
         {
             if (ct.IsCancellationRequested)
             {
-                throw new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "context canceled"));
+                throw EtcdErrors.Canceled;
             }
             throw _stop.IsCancellationRequested ? EtcdErrors.Stopped : EtcdErrors.Timeout;
         }
