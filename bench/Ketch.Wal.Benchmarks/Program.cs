@@ -6,6 +6,7 @@ using Ketch.Wal.IO;
 
 // WAL throughput against the raw fdatasync rate of the same disk, measured in the same run.
 //   dotnet run -c Release --project bench/Ketch.Wal.Benchmarks -- [--seconds N] [--runs N] [--dir PATH] [--quick]
+//   ... -- --ab | --ab64 | [--seconds N] --handoff-floor
 var seconds = 2.0;
 var runs = 3;
 var root = Path.GetTempPath();
@@ -21,6 +22,9 @@ for (var i = 0; i < args.Length; i++)
         case "--probe-experiments": ProbeExperiments(root); return 0;
         case "--ab":
             AlternatingSingleWriter(root, TimeSpan.FromSeconds(0.5), 16).GetAwaiter().GetResult();
+            return 0;
+        case "--handoff-floor":
+            HandoffFloor.Run(64, TimeSpan.FromMicroseconds(90), TimeSpan.FromSeconds(seconds));
             return 0;
         case "--ab64":
             AlternatingGroupCommit(root, TimeSpan.FromSeconds(1), 12, 64).GetAwaiter().GetResult();
