@@ -83,8 +83,9 @@ public sealed partial class KvStore : IDisposable
     /// <summary>The term of the entry at <see cref="ConsistentIndex"/>.</summary>
     public ulong ConsistentTerm { get; private set; }
 
-    /// <summary>Bytes taken by the database (files and memtables) as of the last commit; cheap, lock-free,
-    /// and still answers (the last value) after the store is closed.</summary>
+    /// <summary>Bytes taken by the database (files and memtables as of the last commit, plus the
+    /// writes pending since); cheap, lock-free, and still answers (the last value) after the store
+    /// is closed.</summary>
     public long DbSizeBytes => _backend.SizeBytes;
 
     /// <summary>Estimated bytes of live data in the database as of the last commit.</summary>

@@ -110,4 +110,22 @@ public sealed class DbSizeTests : IDisposable
         Assert.Equal(after, store.DbSizeBytes);
         Assert.Throws<ObjectDisposedException>(() => store.Range(new RangeRequest { Key = Stores.B("key-1") }));
     }
+
+    [Fact]
+    public void Db_size_counts_writes_not_yet_committed()
+    {
+        // The quota check reads this size on every write: a burst of puts must count before the
+        // batch reaches RocksDB (by size or by the batch timer, which may run late).
+        using var store = KvStore.Open(Stores.Options(_dir.Path, batchLimit: 100_000));
+        var before = store.DbSizeBytes;
+        for (var i = 0; i < 32; i++)
+        {
+            store.Put(new PutRequest { Key = Stores.B($"key-{i}"), Value = new byte[16 * 1024] });
+        }
+
+        var pending = store.DbSizeBytes;
+        Assert.True(pending >= before + (32 * 16 * 1024), $"size {before} -> {pending} after 512 KiB of uncommitted values");
+        store.Commit();
+        Assert.True(store.DbSizeBytes >= before + (32 * 16 * 1024), $"size {before} -> {store.DbSizeBytes} after the commit");
+    }
 }

@@ -22,6 +22,7 @@ internal sealed class RocksBackend : IDisposable
     private byte[] _encodeBuffer = new byte[4096];
     private long _sizeBytes;
     private long _sizeInUseBytes;
+    private long _pendingBytes;
     private bool _disposed;
 
     public RocksBackend(string directory, bool syncWrites, long cacheBytes)
@@ -68,6 +69,7 @@ internal sealed class RocksBackend : IDisposable
         _pendingList.Add((rev, kv));
         _pendingRevs[rev] = kv;
         PendingOps++;
+        AddPending(key.Length + n);
     }
 
     /// <summary>Adds the deletion of <paramref name="rev"/> (compaction) to the pending batch.</summary>
@@ -78,6 +80,7 @@ internal sealed class RocksBackend : IDisposable
         _batch.Delete(key);
         _cache.Remove(rev);
         PendingOps++;
+        AddPending(key.Length);
     }
 
     /// <summary>The record of <paramref name="rev"/>, or null if there is none.</summary>
@@ -173,6 +176,7 @@ internal sealed class RocksBackend : IDisposable
         _batch.Put(full, value);
         _pendingBuckets[full] = value;
         PendingOps++;
+        AddPending(full.Length + value.Length);
     }
 
     /// <summary>Adds a deletion of a bucket entry to the pending batch.</summary>
@@ -182,6 +186,7 @@ internal sealed class RocksBackend : IDisposable
         _batch.Delete(full);
         _pendingBuckets[full] = null;
         PendingOps++;
+        AddPending(full.Length);
     }
 
     /// <summary>A bucket entry, pending writes included; null if absent.</summary>
@@ -234,7 +239,10 @@ internal sealed class RocksBackend : IDisposable
         _pendingRevs.Clear();
         _pendingBuckets.Clear();
         PendingOps = 0;
+        // Sizes first, then the pending bytes: a reader in between counts the batch twice, never
+        // not at all.
         RefreshSizes();
+        Volatile.Write(ref _pendingBytes, 0);
     }
 
     /// <summary>
@@ -275,11 +283,14 @@ internal sealed class RocksBackend : IDisposable
     public void WriteRaw(WriteBatch batch) => Db.Write(batch, _writeOptions);
 
     /// <summary>
-    /// Total bytes of the database files and memtables as of the last commit. Read without the
-    /// store's lock on every write request (quota check) and valid after close: a plain field, never
-    /// a native call on a database that a snapshot install may have closed meanwhile.
+    /// Total bytes of the database files and memtables as of the last commit, plus the bytes of the
+    /// pending batch. Read without the store's lock on every write request (quota check) and valid
+    /// after close: plain fields, never a native call on a database that a snapshot install may
+    /// have closed meanwhile. The pending batch counts because it is committed only by size or by a
+    /// timer (every 100 ms): a quota check that saw only committed bytes let a burst of writes run
+    /// past the quota for as long as that timer was late.
     /// </summary>
-    public long SizeBytes => Volatile.Read(ref _sizeBytes);
+    public long SizeBytes => Volatile.Read(ref _sizeBytes) + Volatile.Read(ref _pendingBytes);
 
     /// <summary>Estimated bytes of live data (what a full compaction would leave), as of the last commit.</summary>
     public long SizeInUseBytes => Volatile.Read(ref _sizeInUseBytes);
@@ -323,6 +334,10 @@ internal sealed class RocksBackend : IDisposable
         _batch.Dispose();
         _db.Dispose();
     }
+
+    /// <summary>Counts bytes written to the pending batch; only the store's writer (under its lock)
+    /// calls it, readers read the field without a lock.</summary>
+    private void AddPending(int bytes) => Volatile.Write(ref _pendingBytes, _pendingBytes + bytes);
 
     private long Property(string name) => long.TryParse(Db.GetProperty(name), out var v) ? v : 0;
 
