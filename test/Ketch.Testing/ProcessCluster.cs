@@ -83,6 +83,9 @@ internal abstract class ProcessCluster : ITestCluster
         var m = _members[i];
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        // What the last probe saw, for the timeout's message: /health's answer (503 with a reason
+        // while unhealthy) or why there was none.
+        var last = "none yet";
         while (true)
         {
             if (m.Process is { HasExited: true })
@@ -91,19 +94,22 @@ internal abstract class ProcessCluster : ITestCluster
             }
             try
             {
-                var body = await http.GetStringAsync(new Uri($"{m.ClientUrl}/health")).ConfigureAwait(false);
-                if (body.Contains("\"true\"", StringComparison.Ordinal))
+                using var response = await http.GetAsync(new Uri($"{m.ClientUrl}/health")).ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                if (response.IsSuccessStatusCode && body.Contains("\"true\"", StringComparison.Ordinal))
                 {
                     return;
                 }
+                last = $"{(int)response.StatusCode} {body}";
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                // Not listening yet, or too slow to answer.
+                last = $"{ex.GetType().Name}: {ex.Message}";
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{Kind} {m.Name} not healthy within 60 s: {Tail(m)}");
+                throw new TimeoutException($"{Kind} {m.Name} not healthy within 60 s (last /health: {last}): {Tail(m)}");
             }
             await Task.Delay(50).ConfigureAwait(false);
         }

@@ -98,14 +98,17 @@ internal sealed partial class RaftLoop
     {
         ThrowIfFailed();
         var batch = _reads.Join(out var kick);
+        if (kick)
+        {
+            // The batch is every concurrent reader's, so asking for it must not hang on this
+            // reader's cancellation: a full queue or a lost command leaves it to the loop's next
+            // tick (RetryReads), which sends any batch still collecting.
+            _commands.Writer.TryWrite(new LoopCommand(LoopCommandKind.ReadIndex));
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
         timeout.CancelAfter(_options.EffectiveRequestTimeout);
         try
         {
-            if (kick)
-            {
-                await _commands.Writer.WriteAsync(new LoopCommand(LoopCommandKind.ReadIndex), timeout.Token).ConfigureAwait(false);
-            }
             await batch.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -25,6 +25,10 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private const int CommandQueueCapacity = 8192;
     private const int MaxCommandsPerTurn = 4096;
 
+    /// <summary>How long a read index request may go unanswered before it is asked again: etcd's
+    /// interval for the same retry.</summary>
+    private static readonly TimeSpan s_readIndexRetry = TimeSpan.FromMilliseconds(500);
+
     private readonly KetchServerOptions _options;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
@@ -270,6 +274,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
                 _ticks++;
                 _status = _node.Status();
                 _waiters.ExpireDue(_time.GetTimestamp(), EtcdErrors.Timeout);
+                RetryReads();
                 OnLeaderTick();
                 break;
             case LoopCommandKind.Propose:
@@ -305,7 +310,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private void IssueReadIndex()
     {
         var ctx = _ids.Next();
-        if (!_reads.Send(ctx))
+        if (!_reads.Send(ctx, _ticks))
         {
             return;
         }
@@ -314,11 +319,41 @@ internal sealed partial class RaftLoop : IAsyncDisposable
             _reads.Fail(ctx, EtcdErrors.NoLeader);
             return;
         }
+        AskReadIndex(ctx);
+    }
+
+    private void AskReadIndex(ulong ctx)
+    {
         var bytes = new byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(bytes, ctx);
         if (_node.ReadIndex(bytes) != StepResult.Ok)
         {
             _reads.Fail(ctx, EtcdErrors.NoLeader);
+        }
+    }
+
+    /// <summary>
+    /// On the clock: sends a batch of readers that is still collecting (its first reader's request
+    /// to the loop may have been lost), asks again for read indexes unanswered for
+    /// <see cref="s_readIndexRetry"/>, and fails those older than the request timeout. Without this a
+    /// lost request left its readers to time out, and a batch never handed to the loop kept every
+    /// later reader waiting for good (ReadIndexBatcher).
+    /// </summary>
+    private void RetryReads()
+    {
+        if (_reads.HasCollecting)
+        {
+            IssueReadIndex();
+        }
+        var tickMs = Math.Max(1, _options.HeartbeatIntervalMs);
+        var retryTicks = Math.Max(1, (long)s_readIndexRetry.TotalMilliseconds / tickMs);
+        var expireTicks = Math.Max(retryTicks + 1, (long)_options.EffectiveRequestTimeout.TotalMilliseconds / tickMs);
+        foreach (var ctx in _reads.Due(_ticks, retryTicks, expireTicks, EtcdErrors.Timeout))
+        {
+            if (Leader != 0)
+            {
+                AskReadIndex(ctx);
+            }
         }
     }
 
