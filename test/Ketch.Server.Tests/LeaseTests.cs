@@ -74,6 +74,34 @@ public sealed class LeaseTests(SingleMemberFixture fixture) : IClassFixture<Sing
     }
 
     [Fact]
+    public async Task Leases_are_listed_soonest_to_expire_first()
+    {
+        long[] ttls = [300, 100, 200, 50];
+        var ids = new List<long>();
+        foreach (var ttl in ttls)
+        {
+            ids.Add((await M.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttl })).ID);
+        }
+        var listed = (await M.Lease.LeaseLeasesAsync(new LeaseLeasesRequest())).Leases.Select(l => l.ID).Where(ids.Contains).ToList();
+        Assert.Equal([ids[3], ids[1], ids[2], ids[0]], listed);
+        foreach (var id in ids)
+        {
+            await M.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = id });
+        }
+    }
+
+    [Fact]
+    public async Task Time_to_live_reports_whole_seconds_left_truncated_as_etcd_does()
+    {
+        var grant = await M.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 100 });
+        var ttl = await M.Lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID });
+        Assert.Equal(100, ttl.GrantedTTL);
+        // Some time has passed since the grant, so less than 100 s are left: etcdctl prints 99.
+        Assert.InRange(ttl.TTL, 90, 99);
+        await M.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = grant.ID });
+    }
+
+    [Fact]
     public async Task Attached_keys_follow_puts_deletes_and_txns()
     {
         var l = await M.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 120 });

@@ -138,7 +138,8 @@ internal sealed class Lessor
             long remaining;
             if (lease.Expiry is { } expiry)
             {
-                remaining = (long)Math.Ceiling((expiry - _time.GetUtcNow()).TotalSeconds);
+                // Whole seconds left, truncated as etcd reports them: 99 just after a grant of 100.
+                remaining = (long)(expiry - _time.GetUtcNow()).TotalSeconds;
                 remaining = Math.Max(remaining, 0);
             }
             else
@@ -149,11 +150,16 @@ internal sealed class Lessor
         }
     }
 
+    /// <summary>Every lease, soonest to expire first as etcd lists them; leases without a clock
+    /// (on a follower, or before promotion) last, by id.</summary>
     public long[] Ids()
     {
         lock (_lock)
         {
-            return [.. _leases.Keys.Order()];
+            return [.. _leases.Values
+                .OrderBy(l => l.Expiry ?? DateTimeOffset.MaxValue)
+                .ThenBy(l => l.Id)
+                .Select(l => l.Id)];
         }
     }
 
