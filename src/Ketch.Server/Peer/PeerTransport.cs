@@ -151,22 +151,13 @@ internal sealed partial class PeerTransport : IPeerTransport
         }
     }
 
-    private async Task AcceptAsync(TcpListener listener, Tls.TlsCredentials? tls)
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-            _ = Task.Run(() => ServeAsync(client, tls));
-        }
-    }
+    private Task AcceptAsync(TcpListener listener, Tls.TlsCredentials? tls) =>
+        AcceptLoop.RunAsync(
+            listener.AcceptTcpClientAsync,
+            client => _ = Task.Run(() => ServeAsync(client, tls)),
+            (e, wait) => LogAcceptFailed(_log, listener.LocalEndpoint.ToString() ?? "?", e.Message, wait.TotalMilliseconds),
+            _options.TimeProvider,
+            _stop.Token);
 
     // The largest frame buffer a connection keeps between frames: append batches under load stay
     // well below it, so the buffer settles after a few frames instead of being allocated per frame.
@@ -391,6 +382,9 @@ internal sealed partial class PeerTransport : IPeerTransport
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "TLS handshake with a peer connection from {Remote} failed: {Reason}")]
     private static partial void LogTlsRefused(ILogger log, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "accepting a peer connection on {Listener} failed: {Reason}; retrying in {WaitMs} ms")]
+    private static partial void LogAcceptFailed(ILogger log, string listener, string reason, double waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused peer {From:x16}: it belongs to cluster {Theirs:x16}, we are {Ours:x16}")]
     private static partial void LogForeign(ILogger log, ulong from, ulong theirs, ulong ours);
