@@ -48,6 +48,10 @@ public sealed class KetchServer : IAsyncDisposable
     /// <summary>The leader this member knows, 0 when none.</summary>
     public ulong Leader => _loop?.Leader ?? 0;
 
+    /// <summary>Completes when this member learns that it was removed from the cluster (valid after
+    /// start): the host should stop it then, as etcd stops a removed member.</summary>
+    public Task Removed => Loop.Removed;
+
     /// <summary>The addresses the client port is bound to (useful with port 0).</summary>
     public IReadOnlyList<string> ClientAddresses =>
         _app?.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];

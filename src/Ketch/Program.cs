@@ -53,6 +53,12 @@ await using (server.ConfigureAwait(false))
         return 1;
     }
     Console.Error.WriteLine($"ketch: member {server.MemberId:x} of cluster {server.ClusterId:x} serving clients on {string.Join(", ", options.ListenClientUrls)}");
-    await stop.Task.ConfigureAwait(false);
+    if (await Task.WhenAny(stop.Task, server.Removed).ConfigureAwait(false) == server.Removed)
+    {
+        // As etcd, which exits with status 0 too. Ten heartbeats first (etcd waits ten ticks), so
+        // that the answer to a removal sent through this member gets out.
+        Console.Error.WriteLine($"ketch: member {server.MemberId:x} has been permanently removed from the cluster; stopping");
+        await Task.Delay(TimeSpan.FromMilliseconds(10 * options.HeartbeatIntervalMs)).ConfigureAwait(false);
+    }
 }
 return 0;

@@ -99,6 +99,8 @@ public sealed class MembershipTests
 
         var removed = await m1.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = m2.Server.MemberId });
         Assert.Single(removed.Members);
+        // The removed member learns it (the ketch host then stops it, as etcd stops).
+        await m2.Server.Removed.WaitAsync(TimeSpan.FromSeconds(10));
         var missing = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = m2.Server.MemberId }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
         Assert.Equal("etcdserver: member not found", missing.Status.Detail);
@@ -186,6 +188,26 @@ public sealed class MembershipTests
         // The member that is down is not part of the active quorum: it may go.
         var removed = await leader.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = stoppedId });
         Assert.Equal(2, removed.Members.Count);
+    }
+
+    [Fact]
+    public async Task A_member_removed_while_down_is_refused_by_its_peers_when_it_comes_back()
+    {
+        await using var c = await TestCluster.StartAsync(3, tweak: o => o with { StrictReconfigCheck = false });
+        var leader = await c.LeaderAsync();
+        var stopped = c.Members.First(m => m != leader);
+        var stoppedId = stopped.Server.MemberId;
+        await stopped.StopAsync();
+        await leader.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = stoppedId });
+        await TestCluster.PutAsync(leader, "rm/after", "v");
+
+        // Its own log ends before its removal: only the peers can tell it, by refusing it.
+        await stopped.StartFromDiskAsync();
+        await stopped.Server.Removed.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(0UL, stopped.Server.Leader);
+        var survivors = c.Members.Where(m => m != stopped).ToList();
+        Assert.All(survivors, m => Assert.False(m.Server.Removed.IsCompleted));
+        await TestCluster.PutAsync(leader, "rm/still", "v");
     }
 
     [Fact]

@@ -85,6 +85,13 @@ internal sealed class TestMember : IAsyncDisposable
         await StartAsync();
     }
 
+    /// <summary>Starts a stopped member again from disk, without waiting for a leader.</summary>
+    public async Task StartFromDiskAsync()
+    {
+        Server = new KetchServer(Options);
+        await Server.StartAsync();
+    }
+
     public async Task StopAsync()
     {
         _channel?.Dispose();

@@ -19,6 +19,12 @@ public interface ITestCluster : IAsyncDisposable
     /// <param name="member">Member index.</param>
     /// <returns>A task that completes when the member is ready.</returns>
     Task RestartAsync(int member);
+
+    /// <summary>Waits until a member's process exits on its own.</summary>
+    /// <param name="member">Member index.</param>
+    /// <param name="timeout">How long to wait before failing with <see cref="TimeoutException"/>.</param>
+    /// <returns>The process's exit code.</returns>
+    Task<int> WaitForExitAsync(int member, TimeSpan timeout);
 }
 
 /// <summary>Starts clusters of one kind.</summary>

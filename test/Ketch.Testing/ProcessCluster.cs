@@ -59,6 +59,21 @@ internal abstract class ProcessCluster : ITestCluster
         }
     }
 
+    public async Task<int> WaitForExitAsync(int member, TimeSpan timeout)
+    {
+        var p = _members[member].Process ?? throw new InvalidOperationException($"{Kind} m{member} was never started");
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Kind} {_members[member].Name} still running after {timeout.TotalSeconds:0} s: {Tail(_members[member])}");
+        }
+        return p.ExitCode;
+    }
+
     public async Task RestartAsync(int member)
     {
         await KillAsync(member).ConfigureAwait(false);

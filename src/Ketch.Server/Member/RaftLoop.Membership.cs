@@ -68,7 +68,7 @@ internal sealed partial class RaftLoop
                         }
                         else
                         {
-                            LogRemoved(_log, MemberId);
+                            ReportRemoved();
                         }
                         break;
                     case ConfChangeType.UpdateNode:
@@ -243,6 +243,23 @@ internal sealed partial class RaftLoop
 
     /// <summary>Raised (on the loop) after a snapshot from the leader replaced the store.</summary>
     public event Action? StoreReplaced;
+
+    /// <summary>
+    /// Completes when this member learns that it was removed from the cluster: it applied its own
+    /// removal, a peer refused it as removed (it was removed while down), or it restarted on the data
+    /// of a removed member. A removed member gets no more entries, so it could only answer with stale
+    /// data or time out; etcd stops it, and the ketch host does too.
+    /// </summary>
+    public Task Removed => _removed.Task;
+
+    /// <summary>This member was removed from the cluster (see <see cref="Removed"/>).</summary>
+    public void ReportRemoved()
+    {
+        if (_removed.TrySetResult())
+        {
+            LogRemoved(_log, MemberId);
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "member {MemberId:x16} was removed from the cluster")]
     private static partial void LogRemoved(ILogger log, ulong memberId);

@@ -44,6 +44,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private ITimer? _ticker;
     private Task? _run;
     private TaskCompletionSource _leaderKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _ticks;
     private long _lastCheckpointTick;
     private ulong _lastSnapshotIndex;
@@ -213,6 +214,11 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     public void Start(IPeerTransport? transport)
     {
         _transport = transport;
+        if (Membership.IsRemoved(MemberId))
+        {
+            // Restarted on the data of a member that applied its own removal.
+            ReportRemoved();
+        }
         var voters = _storage.InitialState().ConfState.Voters;
         if (voters.Count == 1 && voters[0] == MemberId)
         {

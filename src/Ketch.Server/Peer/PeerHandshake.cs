@@ -18,6 +18,10 @@ internal static class PeerHandshake
     /// followed by a 4-byte length and the JSON of <see cref="ClusterInfo"/>.</summary>
     public const byte Info = 3;
 
+    /// <summary>The dialer was removed from the cluster: it must stop (etcd answers such a peer
+    /// with 410 Gone).</summary>
+    public const byte Removed = 4;
+
     private static ReadOnlySpan<byte> Magic => "KTP1"u8;
 
     /// <summary>The magic of a connection carrying one snapshot: a framed Snap message followed by

@@ -147,6 +147,10 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId), _stop.Token).ConfigureAwait(false);
                 var answer = new byte[1];
                 await stream.ReadExactlyAsync(answer, _stop.Token).ConfigureAwait(false);
+                if (answer[0] == PeerHandshake.Removed)
+                {
+                    _loop.ReportRemoved();
+                }
                 if (answer[0] != PeerHandshake.Accepted)
                 {
                     LogRefused(_log, _peerId, url.ToString(), answer[0]);
@@ -264,6 +268,6 @@ internal sealed partial class PeerSender : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "TLS with peer {PeerId:x16} at {Url} failed: {Reason}")]
     private static partial void LogTlsFailed(ILogger log, ulong peerId, string url, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "peer {PeerId:x16} at {Url} refused our connection (code {Code}: 1 = other cluster)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "peer {PeerId:x16} at {Url} refused our connection (code {Code}: 1 = other cluster, 2 = not the member addressed, 4 = we were removed)")]
     private static partial void LogRefused(ILogger log, ulong peerId, string url, byte code);
 }

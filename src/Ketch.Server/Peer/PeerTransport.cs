@@ -199,6 +199,12 @@ internal sealed partial class PeerTransport : IPeerTransport
                     await stream.WriteAsync(new[] { PeerHandshake.WrongMember }, _stop.Token).ConfigureAwait(false);
                     return;
                 }
+                if (_loop.Membership.IsRemoved(from))
+                {
+                    LogRefusedRemoved(_log, from);
+                    await stream.WriteAsync(new[] { PeerHandshake.Removed }, _stop.Token).ConfigureAwait(false);
+                    return;
+                }
                 await stream.WriteAsync(new[] { PeerHandshake.Accepted }, _stop.Token).ConfigureAwait(false);
                 if (snapshotStream)
                 {
@@ -259,6 +265,12 @@ internal sealed partial class PeerTransport : IPeerTransport
             }
             if (m.From == from && m.To == _loop.MemberId)
             {
+                if (_loop.Membership.IsRemoved(from))
+                {
+                    // Removed while connected: end the stream; its reconnection is refused as removed,
+                    // which tells it to stop.
+                    return;
+                }
                 _loop.Receive(m);
             }
         }
@@ -382,6 +394,9 @@ internal sealed partial class PeerTransport : IPeerTransport
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "TLS handshake with a peer connection from {Remote} failed: {Reason}")]
     private static partial void LogTlsRefused(ILogger log, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused peer {From:x16}: it was removed from the cluster")]
+    private static partial void LogRefusedRemoved(ILogger log, ulong from);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "accepting a peer connection on {Listener} failed: {Reason}; retrying in {WaitMs} ms")]
     private static partial void LogAcceptFailed(ILogger log, string listener, string reason, double waitMs);
