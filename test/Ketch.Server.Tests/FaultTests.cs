@@ -31,6 +31,10 @@ public sealed class FaultTests
         var health = await http.GetAsync(survivor.ClientUrl + "/health");
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Equal("{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}", await health.Content.ReadAsStringAsync());
+        // etcdctl endpoint status shows it in its errors, as etcd reports it.
+        var status = await survivor.Maintenance.StatusAsync(new StatusRequest());
+        Assert.Equal(0UL, status.Leader);
+        Assert.Equal(["etcdserver: no leader"], status.Errors);
     }
 
     [Fact]

@@ -29,6 +29,11 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
             RaftAppliedIndex = loop.AppliedIndex,
             IsLearner = loop.Membership.Get(loop.MemberId)?.IsLearner ?? false,
         };
+        // As etcd: no leader first, then the alarms.
+        if (resp.Leader == 0)
+        {
+            resp.Errors.Add(EtcdErrors.NoLeader.Status.Detail);
+        }
         foreach (var a in loop.Membership.Alarms)
         {
             resp.Errors.Add($"memberID:{a.MemberID} alarm:{a.Alarm.ToString().ToUpperInvariant()} ");
