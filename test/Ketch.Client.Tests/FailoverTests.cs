@@ -123,22 +123,8 @@ public abstract class FailoverTests
     /// <summary>The index in <see cref="ITestCluster.Endpoints"/> of the member every member agrees leads.</summary>
     private static async Task<int> LeaderIndexAsync(ITestCluster cluster, CancellationToken ct)
     {
-        while (true)
-        {
-            var ids = new List<(ulong Self, ulong Leader)>();
-            foreach (var endpoint in cluster.Endpoints)
-            {
-                await using var one = new KetchClient(new KetchClientOptions { Endpoints = [endpoint], RequestTimeout = TimeSpan.FromSeconds(5) });
-                var status = await one.Maintenance.StatusAsync(ct);
-                ids.Add((status.Header.MemberId, status.Leader));
-            }
-            var leaders = ids.Select(x => x.Leader).Distinct().ToList();
-            if (leaders is [var id] && id != 0)
-            {
-                return ids.FindIndex(x => x.Self == id);
-            }
-            await Task.Delay(50, ct);
-        }
+        var (ids, leader) = await ClusterRoles.AgreedAsync(cluster, ct);
+        return ids.IndexOf(leader);
     }
 }
 

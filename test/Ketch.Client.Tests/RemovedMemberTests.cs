@@ -41,22 +41,9 @@ public abstract class RemovedMemberTests
     /// <summary>The index and id of a member that every member agrees is not the leader.</summary>
     private static async Task<(int Index, ulong Id)> FollowerAsync(ITestCluster cluster, CancellationToken ct)
     {
-        while (true)
-        {
-            var ids = new List<(ulong Self, ulong Leader)>();
-            foreach (var endpoint in cluster.Endpoints)
-            {
-                await using var one = new KetchClient(new KetchClientOptions { Endpoints = [endpoint], RequestTimeout = TimeSpan.FromSeconds(5) });
-                var status = await one.Maintenance.StatusAsync(ct);
-                ids.Add((status.Header.MemberId, status.Leader));
-            }
-            if (ids.Select(x => x.Leader).Distinct().ToList() is [var leader] && leader != 0)
-            {
-                var index = ids.FindIndex(x => x.Self != leader);
-                return (index, ids[index].Self);
-            }
-            await Task.Delay(50, ct);
-        }
+        var (ids, leader) = await ClusterRoles.AgreedAsync(cluster, ct);
+        var index = ids.FindIndex(id => id != leader);
+        return (index, ids[index]);
     }
 }
 
