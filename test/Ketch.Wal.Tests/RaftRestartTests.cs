@@ -22,7 +22,7 @@ public sealed class RaftRestartTests(ITestOutputHelper output)
         var applied = 0L;
         for (var seed = 0; seed < seeds; seed++)
         {
-            var cluster = new Cluster(members, seed);
+            using var cluster = new Cluster(members, seed);
             await cluster.Run(steps: 400);
             crashes += cluster.Crashes;
             applied += cluster.AppliedEntries;
@@ -46,7 +46,7 @@ public sealed class RaftRestartTests(ITestOutputHelper output)
         public ulong Applied { get; set; }
     }
 
-    private sealed class Cluster
+    private sealed class Cluster : IDisposable
     {
         private const string Dir = "/member";
         private readonly Random _rng;
@@ -71,6 +71,15 @@ public sealed class RaftRestartTests(ITestOutputHelper output)
         }
 
         public int Crashes { get; private set; }
+
+        /// <summary>Closes the members' storages: each holds a WAL writer thread until closed.</summary>
+        public void Dispose()
+        {
+            foreach (var m in _members)
+            {
+                m.Storage.Dispose();
+            }
+        }
 
         public long AppliedEntries => _committed.Count;
 
