@@ -194,10 +194,7 @@ public sealed class MembershipTests
     public async Task A_member_removed_while_down_is_refused_by_its_peers_when_it_comes_back()
     {
         await using var c = await TestCluster.StartAsync(3, tweak: o => o with { StrictReconfigCheck = false });
-        var leader = await c.LeaderAsync();
-        var stopped = c.Members.First(m => m != leader);
-        var stoppedId = stopped.Server.MemberId;
-        await stopped.StopAsync();
+        var (leader, stopped, stoppedId) = await StopAFollowerAsync(c);
         await leader.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = stoppedId });
         await TestCluster.PutAsync(leader, "rm/after", "v");
 
@@ -214,13 +211,21 @@ public sealed class MembershipTests
     public async Task Without_strict_reconfig_check_a_member_is_added_with_a_voter_down()
     {
         await using var c = await TestCluster.StartAsync(3, tweak: o => o with { StrictReconfigCheck = false });
-        var leader = await c.LeaderAsync();
-        var stopped = c.Members.First(m => m != leader);
-        var stoppedId = stopped.Server.MemberId;
-        await stopped.StopAsync();
+        var (leader, _, stoppedId) = await StopAFollowerAsync(c);
         await TestNet.WaitUntil(() => leader.Server.Loop.PeerActiveSince(stoppedId) is null,
             TimeSpan.FromSeconds(10), "the leader to see the stopped member's connections end");
         var added = await leader.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.18:1" }, IsLearner = true });
         Assert.Equal(4, added.Members.Count);
+    }
+
+    /// <summary>Stops one follower of <paramref name="c"/> (its data stays); its id is read before the
+    /// stop, which lets its server go.</summary>
+    private static async Task<(TestMember Leader, TestMember Stopped, ulong StoppedId)> StopAFollowerAsync(TestCluster c)
+    {
+        var leader = await c.LeaderAsync();
+        var stopped = c.Members.First(m => m != leader);
+        var stoppedId = stopped.Server.MemberId;
+        await stopped.StopAsync();
+        return (leader, stopped, stoppedId);
     }
 }

@@ -45,6 +45,10 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private Task? _run;
     private TaskCompletionSource _leaderKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // In ticks: when an unanswered read index is asked again, and when it is given up (RetryReads).
+    private readonly long _readRetryTicks;
+    private readonly long _readExpireTicks;
     private long _ticks;
     private long _lastCheckpointTick;
     private ulong _lastSnapshotIndex;
@@ -55,6 +59,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private RaftLoop(KetchServerOptions options, ILogger log, KvStore kv, WalStorage storage, Membership membership, Lessor lessor, ulong memberId)
     {
         _options = options;
+        var tickMs = Math.Max(1, options.HeartbeatIntervalMs);
+        _readRetryTicks = Math.Max(1, (long)s_readIndexRetry.TotalMilliseconds / tickMs);
+        _readExpireTicks = Math.Max(_readRetryTicks + 1, (long)options.EffectiveRequestTimeout.TotalMilliseconds / tickMs);
         _log = log;
         _time = options.TimeProvider;
         Kv = kv;
@@ -351,10 +358,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         {
             IssueReadIndex();
         }
-        var tickMs = Math.Max(1, _options.HeartbeatIntervalMs);
-        var retryTicks = Math.Max(1, (long)s_readIndexRetry.TotalMilliseconds / tickMs);
-        var expireTicks = Math.Max(retryTicks + 1, (long)_options.EffectiveRequestTimeout.TotalMilliseconds / tickMs);
-        foreach (var ctx in _reads.Due(_ticks, retryTicks, expireTicks, EtcdErrors.Timeout))
+        foreach (var ctx in _reads.Due(_ticks, _readRetryTicks, _readExpireTicks, EtcdErrors.Timeout))
         {
             if (Leader != 0)
             {

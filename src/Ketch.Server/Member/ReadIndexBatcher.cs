@@ -102,9 +102,9 @@ internal sealed class ReadIndexBatcher
     /// returns the contexts of the others not asked for in the last <paramref name="retryAfter"/>
     /// ticks, marked as asked now, for the loop to ask again.
     /// </summary>
-    public List<ulong> Due(long now, long retryAfter, long expireAfter, RpcException expired)
+    public IReadOnlyList<ulong> Due(long now, long retryAfter, long expireAfter, RpcException expired)
     {
-        var again = new List<ulong>();
+        List<ulong>? again = null; // most ticks find nothing due: no list then
         lock (_lock)
         {
             foreach (var (context, b) in _inflight)
@@ -117,11 +117,11 @@ internal sealed class ReadIndexBatcher
                 else if (now - b.AskedAt >= retryAfter)
                 {
                     b.AskedAt = now;
-                    again.Add(context);
+                    (again ??= []).Add(context);
                 }
             }
         }
-        return again;
+        return again ?? [];
     }
 
     /// <summary>Loop: Raft answered <paramref name="context"/> with <paramref name="index"/>.</summary>
