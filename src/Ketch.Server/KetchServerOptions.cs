@@ -137,5 +137,11 @@ public sealed record KetchServerOptions
     internal TimeSpan EffectiveRequestTimeout =>
         RequestTimeout > TimeSpan.Zero ? RequestTimeout : TimeSpan.FromMilliseconds(5000 + (2 * ElectionTimeoutMs));
 
+    /// <summary>How long a peer connection may take to be set up (TCP connect, TLS, our handshake and
+    /// its answer) before it is dropped and dialled again: one second plus an election timeout, as
+    /// etcd's peer dial timeout. A peer that accepts TCP but never answers (a hung process, a
+    /// middlebox that black-holes the stream) would otherwise hold the connection for good.</summary>
+    internal TimeSpan PeerDialTimeout => TimeSpan.FromMilliseconds(1000 + ElectionTimeoutMs);
+
     internal int ElectionTicks => Math.Max(2, ElectionTimeoutMs / Math.Max(1, HeartbeatIntervalMs));
 }

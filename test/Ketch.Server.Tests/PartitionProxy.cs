@@ -9,13 +9,15 @@ namespace Ketch.Server.Tests;
 /// it advertises, which is this proxy, and the proxy forwards to the member's real listener. It reads
 /// the peer handshake (from, to) at the start of each connection, so a partition can cut exactly
 /// the links between two groups while every process keeps running: blocked connections are
-/// refused, and open ones across the cut are closed when the partition starts.
+/// refused (or, in a silent partition, accepted and never answered: a black hole), and open ones
+/// across the cut are closed when the partition starts.
 /// </summary>
 internal sealed class PartitionProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener;
     private readonly IPEndPoint _target;
     private readonly Func<ulong, ulong, bool> _allowed;
+    private readonly Func<bool> _silent;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly List<(ulong From, ulong To, TcpClient A, TcpClient B)> _open = [];
@@ -24,14 +26,27 @@ internal sealed class PartitionProxy : IAsyncDisposable
     /// <param name="listen">Where the proxy listens (the member's advertised peer address).</param>
     /// <param name="target">The member's real peer listener.</param>
     /// <param name="allowed">Whether a connection from one member id to another may pass now.</param>
-    public PartitionProxy(IPEndPoint listen, IPEndPoint target, Func<ulong, ulong, bool> allowed)
+    /// <param name="silent">Whether a blocked connection is held open unanswered rather than closed.</param>
+    public PartitionProxy(IPEndPoint listen, IPEndPoint target, Func<ulong, ulong, bool> allowed, Func<bool> silent)
     {
         _target = target;
         _allowed = allowed;
+        _silent = silent;
         _listener = new TcpListener(listen);
         _listener.Start();
         _accepting = AcceptLoopAsync();
     }
+
+    /// <summary>Blocked connections held unanswered so far (silent partitions), by (from, to).</summary>
+    public int Held(ulong from, ulong to)
+    {
+        lock (_lock)
+        {
+            return _held.TryGetValue((from, to), out var n) ? n : 0;
+        }
+    }
+
+    private readonly Dictionary<(ulong, ulong), int> _held = [];
 
     /// <summary>Closes the open connections that <c>allowed</c> no longer lets through.</summary>
     public void Enforce()
@@ -76,6 +91,15 @@ internal sealed class PartitionProxy : IAsyncDisposable
             PeerHandshake.TryRead(head, out _, out var from, out var to, out _);
             if (from != 0 && !_allowed(from, to))
             {
+                if (_silent())
+                {
+                    // A black hole: the dialler's handshake went out and no answer ever comes back.
+                    lock (_lock)
+                    {
+                        _held[(from, to)] = _held.GetValueOrDefault((from, to)) + 1;
+                    }
+                    await Task.Delay(Timeout.Infinite, _stop.Token);
+                }
                 return;
             }
             b = new TcpClient { NoDelay = true };

@@ -9,6 +9,7 @@ internal sealed class TestCluster : IAsyncDisposable
     private readonly TempDir _dir = new();
     private readonly List<PartitionProxy> _proxies = [];
     private HashSet<ulong>? _minority;
+    private volatile bool _silent;
 
     private TestCluster(List<TestMember> members) => Members = members;
 
@@ -58,7 +59,8 @@ internal sealed class TestCluster : IAsyncDisposable
                 cluster._proxies.Add(new PartitionProxy(
                     new System.Net.IPEndPoint(System.Net.IPAddress.Parse(advertised.Host), advertised.Port),
                     new System.Net.IPEndPoint(System.Net.IPAddress.Parse(listen.Host), listen.Port),
-                    cluster.Allowed));
+                    cluster.Allowed,
+                    () => cluster._silent));
             }
         }
         await Task.WhenAll(cluster.Members.Select(m => m.StartAsync()));
@@ -76,8 +78,24 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>As <see cref="Partition"/>, but a connection across the cut is accepted and then
+    /// never answered (a hung peer, or a middlebox that black-holes the stream), rather than refused.</summary>
+    public void PartitionSilently(params TestMember[] minority)
+    {
+        _silent = true;
+        Partition(minority);
+    }
+
+    /// <summary>Dials from <paramref name="from"/> to <paramref name="to"/> held unanswered by a silent partition.</summary>
+    public int HeldDials(TestMember from, TestMember to) =>
+        _proxies[Members.IndexOf(to)].Held(from.Server.MemberId, to.Server.MemberId);
+
     /// <summary>Ends the partition: every link may connect again.</summary>
-    public void Heal() => Volatile.Write(ref _minority, null);
+    public void Heal()
+    {
+        Volatile.Write(ref _minority, null);
+        _silent = false;
+    }
 
     private bool Allowed(ulong from, ulong to) =>
         Volatile.Read(ref _minority) is not { } minority || minority.Contains(from) == minority.Contains(to);

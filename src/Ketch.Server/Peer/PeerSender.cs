@@ -27,6 +27,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly ulong _peerId;
     private readonly IReadOnlyList<string> _urls;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _dialTimeout; // for connect, TLS and the handshake's answer (DialAsync)
     private readonly ILogger _log;
     private readonly Tls.TlsCredentials? _tls;
     private readonly Channel<Message> _queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -35,12 +36,13 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private int _snapshotInFlight;
     private long _connectedSinceTicks; // UTC ticks; 0 while the stream is down
 
-    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, ILogger log, Tls.TlsCredentials? tls = null)
+    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, TimeSpan dialTimeout, ILogger log, Tls.TlsCredentials? tls = null)
     {
         _loop = loop;
         _peerId = peerId;
         _urls = urls;
         _time = time;
+        _dialTimeout = dialTimeout;
         _log = log;
         _tls = tls;
         _run = Task.Run(RunAsync);
@@ -94,12 +96,9 @@ internal sealed partial class PeerSender : IAsyncDisposable
     {
         var url = new Uri(_urls[0]);
         using var client = new TcpClient { NoDelay = true };
-        await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, _stop.Token).ConfigureAwait(false);
-        await using var stream = await PeerConnection.DialAsync(client, url, _tls, _stop.Token).ConfigureAwait(false);
-        await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId, snapshot: true), _stop.Token).ConfigureAwait(false);
-        var answer = new byte[1];
-        await stream.ReadExactlyAsync(answer, _stop.Token).ConfigureAwait(false);
-        if (answer[0] != PeerHandshake.Accepted)
+        var (dialled, answer) = await DialAsync(client, url, snapshot: true).ConfigureAwait(false);
+        await using var stream = dialled;
+        if (answer != PeerHandshake.Accepted)
         {
             throw new IOException("peer refused the snapshot connection");
         }
@@ -138,22 +137,15 @@ internal sealed partial class PeerSender : IAsyncDisposable
             try
             {
                 using var client = new TcpClient { NoDelay = true };
-                using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
-                {
-                    connect.CancelAfter(TimeSpan.FromSeconds(1));
-                    await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, connect.Token).ConfigureAwait(false);
-                }
-                await using var stream = await PeerConnection.DialAsync(client, url, _tls, _stop.Token).ConfigureAwait(false);
-                await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId), _stop.Token).ConfigureAwait(false);
-                var answer = new byte[1];
-                await stream.ReadExactlyAsync(answer, _stop.Token).ConfigureAwait(false);
-                if (answer[0] == PeerHandshake.Removed)
+                var (dialled, answer) = await DialAsync(client, url, snapshot: false).ConfigureAwait(false);
+                await using var stream = dialled;
+                if (answer == PeerHandshake.Removed)
                 {
                     _loop.ReportRemoved();
                 }
-                if (answer[0] != PeerHandshake.Accepted)
+                if (answer != PeerHandshake.Accepted)
                 {
-                    LogRefused(_log, _peerId, url.ToString(), answer[0]);
+                    LogRefused(_log, _peerId, url.ToString(), answer);
                     throw new IOException("peer refused the connection");
                 }
                 backoff = s_minBackoff;
@@ -189,6 +181,31 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 }
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
             }
+        }
+    }
+
+    /// <summary>Connects, sets up TLS, sends our handshake and reads the peer's answer, all within
+    /// the dial timeout: a peer that accepts TCP but never answers (a hung process, a middlebox
+    /// black-holing the stream) would otherwise hold this sender until the connection broke, with
+    /// every message to that peer queued behind it. Throws <see cref="OperationCanceledException"/>
+    /// when the time runs out, which the caller treats as any failed dial.</summary>
+    private async Task<(Stream Stream, byte Answer)> DialAsync(TcpClient client, Uri url, bool snapshot)
+    {
+        using var setup = new CancellationTokenSource(_dialTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, setup.Token);
+        await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, linked.Token).ConfigureAwait(false);
+        var stream = await PeerConnection.DialAsync(client, url, _tls, linked.Token).ConfigureAwait(false);
+        try
+        {
+            await stream.WriteAsync(PeerHandshake.Write(_loop.ClusterId, _loop.MemberId, _peerId, snapshot), linked.Token).ConfigureAwait(false);
+            var answer = new byte[1];
+            await stream.ReadExactlyAsync(answer, linked.Token).ConfigureAwait(false);
+            return (stream, answer[0]);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 

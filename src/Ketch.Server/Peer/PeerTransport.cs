@@ -98,7 +98,7 @@ internal sealed partial class PeerTransport : IPeerTransport
         {
             return;
         }
-        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _log, _tls);
+        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _options.PeerDialTimeout, _log, _tls);
     }
 
     public DateTimeOffset? ActiveSince(ulong id)
@@ -170,9 +170,8 @@ internal sealed partial class PeerTransport : IPeerTransport
             try
             {
                 client.NoDelay = true;
-                await using var stream = await PeerConnection.AcceptAsync(client, tls, _stop.Token).ConfigureAwait(false);
-                var hello = new byte[PeerHandshake.Bytes];
-                await stream.ReadExactlyAsync(hello, _stop.Token).ConfigureAwait(false);
+                var (accepted, hello) = await AcceptHelloAsync(client, tls).ConfigureAwait(false);
+                await using var stream = accepted;
                 if (!PeerHandshake.TryRead(hello, out var clusterId, out var from, out var to, out var snapshotStream))
                 {
                     return;
@@ -231,6 +230,26 @@ internal sealed partial class PeerTransport : IPeerTransport
             {
                 // A broken or malformed stream: drop the connection; the peer reconnects.
             }
+        }
+    }
+
+    /// <summary>TLS and the dialler's handshake, within the dial timeout: a dialler that connects and
+    /// stays silent would otherwise hold a socket and a task for good.</summary>
+    private async Task<(Stream Stream, byte[] Hello)> AcceptHelloAsync(TcpClient client, Tls.TlsCredentials? tls)
+    {
+        using var setup = new CancellationTokenSource(_options.PeerDialTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, setup.Token);
+        var stream = await PeerConnection.AcceptAsync(client, tls, linked.Token).ConfigureAwait(false);
+        try
+        {
+            var hello = new byte[PeerHandshake.Bytes];
+            await stream.ReadExactlyAsync(hello, linked.Token).ConfigureAwait(false);
+            return (stream, hello);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
