@@ -89,7 +89,7 @@ public sealed class KetchServer : IAsyncDisposable
             }
             _transport.Start();
             var member = new MemberContext(_loop, _options);
-            _leaderClient = new LeaderClient(_loop, _clientTls);
+            _leaderClient = new LeaderClient(_loop, _options, _clientTls);
             member.LeaderClient = _leaderClient;
             member.ClientTls = _clientTls;
             _app = BuildApp(member);

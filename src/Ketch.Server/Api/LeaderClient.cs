@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Grpc.Core;
 using Grpc.Net.Client;
 using Ketch.Server.Member;
 using LeaseClient = Ketch.Api.Etcdserverpb.Lease.LeaseClient;
@@ -11,9 +12,95 @@ namespace Ketch.Server.Api;
 /// <c>https://</c> client URL it dials with this member's client certificate, verifying the
 /// leader against the trusted CA (<paramref name="tls"/>; null: the system's CAs).
 /// </summary>
-internal sealed class LeaderClient(RaftLoop loop, Tls.TlsCredentials? tls = null) : IDisposable
+/// <param name="loop">The member's Raft loop: who leads, and the membership's client URLs.</param>
+/// <param name="options">The request timeout: how long a forwarded call keeps trying (through a
+/// leader change) before it fails with etcd's "request timed out"; the heartbeat between tries.</param>
+/// <param name="tls">The member's client TLS for <c>https://</c> client URLs.</param>
+internal sealed class LeaderClient(RaftLoop loop, KetchServerOptions options, Tls.TlsCredentials? tls = null) : IDisposable
 {
     private readonly ConcurrentDictionary<ulong, GrpcChannel> _channels = new();
+
+    /// <summary>
+    /// Calls the leader's Lease service as etcd's follower does for renewals and TTLs: it waits for
+    /// a leader, and when the call cannot reach it (the leader died, or leadership moved on) it waits
+    /// for the next one and tries again, until the request timeout: "no leader" if none was known
+    /// by then, else "request timed out". Answers from the leader, errors included, are returned
+    /// as they are. Null when this member leads, which then answers itself.
+    /// </summary>
+    public async Task<T?> CallLeaseAsync<T>(Func<LeaseClient, CancellationToken, Task<T>> call, CancellationToken ct)
+        where T : class
+    {
+        using var deadline = Deadline(ct);
+        while (true)
+        {
+            try
+            {
+                if (await LeaseOfLeaderAsync(deadline.Token).ConfigureAwait(false) is not { } lease)
+                {
+                    return null;
+                }
+                return await call(lease, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && IsUnreachable(e, deadline.Token))
+            {
+                await RetryDelayAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && deadline.IsCancellationRequested && IsCancellation(e))
+            {
+                throw EtcdErrors.Timeout;
+            }
+        }
+    }
+
+    /// <summary>The leader's Lease client once a leader is known (waiting for one until
+    /// <paramref name="ct"/>, then etcd's "no leader"); null when this member leads.</summary>
+    public async Task<LeaseClient?> LeaseOfLeaderAsync(CancellationToken ct)
+    {
+        try
+        {
+            await loop.WaitForLeaderAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw EtcdErrors.NoLeader;
+        }
+        return loop.IsLeader ? null : Lease() ?? throw EtcdErrors.NoLeader;
+    }
+
+    /// <summary>Whether a failed call to the leader is worth trying again with the next leader:
+    /// it never reached a leader (refused, reset, "no leader", "leader changed") and time is left.</summary>
+    public static bool IsUnreachable(Exception e, CancellationToken deadline) => !deadline.IsCancellationRequested && e switch
+    {
+        RpcException r => r.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown,
+        HttpRequestException or IOException => true,
+        _ => false,
+    };
+
+    /// <summary>A heartbeat's pause before the next try (a dead leader is only replaced after an
+    /// election timeout); at the deadline, etcd's "request timed out".</summary>
+    public async Task RetryDelayAsync(CancellationToken deadline)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(10, options.HeartbeatIntervalMs)), deadline).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw EtcdErrors.Timeout;
+        }
+    }
+
+    /// <summary>The caller's token, cancelled also at the request timeout.</summary>
+    public CancellationTokenSource Deadline(CancellationToken ct)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.EffectiveRequestTimeout);
+        return deadline;
+    }
+
+    /// <summary>A call ended by its token (the deadline), as gRPC or .NET reports it.</summary>
+    public static bool IsCancellation(Exception e) =>
+        e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded };
 
     /// <summary>The leader's Lease client; null when no leader or its client URL is unknown.</summary>
     public LeaseClient? Lease() => Channel() is { } c ? new LeaseClient(c) : null;

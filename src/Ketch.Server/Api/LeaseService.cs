@@ -42,38 +42,29 @@ internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverp
     public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? forward = null;
+        using var forward = member.LeaderClient is { } leader ? new KeepAliveForwarder(leader) : null;
         try
         {
             while (await requestStream.MoveNext(ct).ConfigureAwait(false))
             {
                 var id = requestStream.Current.ID;
-                LeaseKeepAliveResponse resp;
-                if (member.Loop.IsLeader)
+                LeaseKeepAliveResponse? resp = null;
+                if (!member.Loop.IsLeader)
                 {
+                    resp = await (forward ?? throw EtcdErrors.NoLeader).RenewAsync(id, ct).ConfigureAwait(false);
+                    resp?.Header = member.Header();
+                }
+                if (resp is null)
+                {
+                    // This member leads (or came to lead while the renewal waited for a leader).
                     var ttl = member.Loop.Lessor.Renew(id);
                     resp = new LeaseKeepAliveResponse { Header = member.Header(), ID = id, TTL = Math.Max(ttl, 0) };
-                }
-                else
-                {
-                    forward ??= (member.LeaderClient?.Lease() ?? throw EtcdErrors.NoLeader).LeaseKeepAlive(cancellationToken: ct);
-                    await forward.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }, ct).ConfigureAwait(false);
-                    if (!await forward.ResponseStream.MoveNext(ct).ConfigureAwait(false))
-                    {
-                        throw EtcdErrors.NoLeader;
-                    }
-                    resp = forward.ResponseStream.Current;
-                    resp.Header = member.Header();
                 }
                 await responseStream.WriteAsync(resp, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
-        }
-        finally
-        {
-            forward?.Dispose();
         }
     }
 
@@ -82,9 +73,9 @@ internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverp
 
     internal static async Task<LeaseTimeToLiveResponse> TimeToLiveAsync(MemberContext member, LeaseTimeToLiveRequest request, CancellationToken ct)
     {
-        if (!member.Loop.IsLeader && member.LeaderClient?.Lease() is { } leader)
+        if (!member.Loop.IsLeader && member.LeaderClient is { } leader &&
+            await leader.CallLeaseAsync((lease, t) => lease.LeaseTimeToLiveAsync(request, cancellationToken: t).ResponseAsync, ct).ConfigureAwait(false) is { } forwarded)
         {
-            var forwarded = await leader.LeaseTimeToLiveAsync(request, cancellationToken: ct).ConfigureAwait(false);
             forwarded.Header = member.Header();
             return forwarded;
         }
