@@ -40,6 +40,18 @@ public sealed class RestartTests
     }
 
     [Fact]
+    public async Task A_new_leader_starts_lease_clocks_an_election_timeout_late_as_etcd_does()
+    {
+        // Promotion at a restart, as at any leader change: nobody could renew while there was no leader.
+        await using var m = await TestMember.StartSingleAsync(o => o with { ElectionTimeoutMs = 4000 });
+        var lease = await m.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 30 });
+        await m.RestartAsync();
+        var ttl = await m.Lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease.ID });
+        Assert.Equal(30, ttl.GrantedTTL);
+        Assert.InRange(ttl.TTL, 31, 34); // 30 s + 4 s, less the moments since the promotion
+    }
+
+    [Fact]
     public async Task Snapshots_every_snapshot_count_and_restart_from_them()
     {
         await using var m = await TestMember.StartSingleAsync(o => o with { SnapshotCount = 10 });

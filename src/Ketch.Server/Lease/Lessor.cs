@@ -163,13 +163,16 @@ internal sealed class Lessor
         }
     }
 
-    /// <summary>This member became leader: start every lease's clock.</summary>
-    public void Promote()
+    /// <summary>This member became leader: start every lease's clock, at its remaining TTL plus
+    /// <paramref name="extend"/>. etcd extends by an election timeout: while there was no leader,
+    /// nobody could renew, and a client whose keep-alives were lost in the election must not lose
+    /// its lease for it.</summary>
+    public void Promote(TimeSpan extend)
     {
         lock (_lock)
         {
             _primary = true;
-            var now = _time.GetUtcNow();
+            var now = _time.GetUtcNow() + extend;
             foreach (var lease in _leases.Values)
             {
                 lease.Expiry = now.AddSeconds(lease.RemainingTtl > 0 ? lease.RemainingTtl : lease.Ttl);

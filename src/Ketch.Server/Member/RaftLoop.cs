@@ -469,7 +469,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         var isLeader = soft.RaftState == StateType.Leader;
         if (isLeader && !_wasLeader)
         {
-            Lessor.Promote();
+            Lessor.Promote(TimeSpan.FromMilliseconds(_options.ElectionTimeoutMs));
             _lastCheckpointTick = _ticks;
         }
         else if (!isLeader && _wasLeader)
