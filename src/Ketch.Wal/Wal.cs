@@ -318,6 +318,9 @@ public sealed class Wal : IDisposable, IAsyncDisposable
     private const int SpinIterations = 35;   // as Task.Wait's spin before blocking
     private const int SpinCredit = 4;        // failed spins in a row before the writer stops spinning
     private const int SpinRetryEvery = 64;   // blocking waits between two tries once it stopped
+    // Wall time a spin may take. The 35 iterations take ~12 µs on an idle core (median); a spin that
+    // takes longer was preempted, and there spinning costs time slices, not microseconds.
+    private static readonly TimeSpan s_spinBudget = TimeSpan.FromMicroseconds(20);
     private int _spinCredit = SpinCredit;
     private int _waitsSinceSpin;
 
@@ -429,14 +432,24 @@ public sealed class Wal : IDisposable, IAsyncDisposable
         if (_spinCredit > 0 || ++_waitsSinceSpin >= SpinRetryEvery)
         {
             _waitsSinceSpin = 0;
+            var started = Stopwatch.GetTimestamp();
             var spinner = new SpinWait();
             for (var i = 0; i < SpinIterations && !wait.IsCompleted; i++)
             {
                 spinner.SpinOnce(sleep1Threshold: -1);
+                if (Stopwatch.GetElapsedTime(started) > s_spinBudget)
+                {
+                    break;
+                }
             }
+            // On oversubscribed cores the spin's yields each gave a time slice away, and the append
+            // then "arrived during the spin" every time, so spinning never stopped: under 8 busy
+            // loops on 2 cores RaftRestartTests(1 member) took 3-4 min spinning, ~1 min blocking at
+            // once (docs/wal.md). A spin past its budget therefore counts as failed, caught or not.
+            var overran = Stopwatch.GetElapsedTime(started) > s_spinBudget;
             if (wait.IsCompleted)
             {
-                _spinCredit = SpinCredit;
+                _spinCredit = overran ? Math.Max(0, _spinCredit - 1) : SpinCredit;
                 return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
             }
             _spinCredit = Math.Max(0, _spinCredit - 1);
