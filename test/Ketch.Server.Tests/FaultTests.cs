@@ -140,6 +140,34 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task A_corrupt_alarm_refuses_writes_with_data_loss_and_keeps_reads_until_disarmed()
+    {
+        await using var m = await TestMember.StartSingleAsync();
+        await m.Kv.PutAsync(new PutRequest { Key = B("c/k"), Value = B("before") });
+        await m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = m.Server.MemberId, Alarm = AlarmType.Corrupt });
+
+        var refusals = new Func<Task>[]
+        {
+            () => m.Kv.PutAsync(new PutRequest { Key = B("c/k"), Value = B("during") }).ResponseAsync,
+            () => m.Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = B("c/k") }).ResponseAsync,
+            () => m.Kv.TxnAsync(new TxnRequest { Success = { new RequestOp { RequestPut = new PutRequest { Key = B("c/t"), Value = B("x") } } } }).ResponseAsync,
+            () => m.Kv.CompactAsync(new CompactionRequest { Revision = 1 }).ResponseAsync,
+            () => m.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 10 }).ResponseAsync,
+        };
+        foreach (var write in refusals)
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(write);
+            Assert.Equal(StatusCode.DataLoss, e.StatusCode);
+            Assert.Equal("etcdserver: corrupt cluster", e.Status.Detail);
+        }
+        Assert.Equal("before", (await m.Kv.RangeAsync(new RangeRequest { Key = B("c/k") })).Kvs[0].Value.ToStringUtf8());
+
+        await m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Corrupt });
+        await m.Kv.PutAsync(new PutRequest { Key = B("c/k"), Value = B("after") });
+        Assert.Equal("after", (await m.Kv.RangeAsync(new RangeRequest { Key = B("c/k") })).Kvs[0].Value.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task Lease_ttl_is_checkpointed_so_a_new_leader_does_not_extend_it()
     {
         await using var c = await TestCluster.StartAsync(3, tweak: o => o with { LeaseCheckpointInterval = TimeSpan.FromMilliseconds(300) });

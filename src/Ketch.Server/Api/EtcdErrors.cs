@@ -14,6 +14,7 @@ internal static class EtcdErrors
     public static RpcException RequestTooLarge => Make(StatusCode.InvalidArgument, "etcdserver: request is too large");
     public static RpcException TooManyRequests => Make(StatusCode.ResourceExhausted, "etcdserver: too many requests");
     public static RpcException NoSpace => Make(StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded");
+    public static RpcException Corrupt => Make(StatusCode.DataLoss, "etcdserver: corrupt cluster");
     public static RpcException LeaseNotFound => Make(StatusCode.NotFound, "etcdserver: requested lease not found");
     public static RpcException LeaseExists => Make(StatusCode.FailedPrecondition, "etcdserver: lease already exists");
     public static RpcException LeaseTtlTooLarge => Make(StatusCode.OutOfRange, "etcdserver: too large lease TTL");

@@ -12,7 +12,7 @@ namespace Ketch.Server.Apply;
 /// <summary>
 /// Applies committed normal entries to the MVCC store, the lessor and the alarms, on the Raft
 /// loop's thread, in log order. Each entry's consistent index goes into the same store batch as
-/// its effects, so a restart skips exactly what was applied. Refusals (unknown lease, NOSPACE,
+/// its effects, so a restart skips exactly what was applied. Refusals (unknown lease, NOSPACE, CORRUPT,
 /// compacted revision...) are results, not exceptions: every member reaches the same verdict.
 /// </summary>
 internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
@@ -44,6 +44,13 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
                 Kv.SetConsistentIndex(entry.Index, entry.Term);
                 return ApplyResult.Fail(denied);
             }
+            // etcd's applierV3Corrupt: while a CORRUPT alarm is raised no write applies, before any
+            // NOSPACE verdict (reads are served outside the applier and keep working).
+            if (IsWrite(request.Kind) && membership.HasAlarm(Rpc.AlarmType.Corrupt))
+            {
+                Kv.SetConsistentIndex(entry.Index, entry.Term);
+                return ApplyResult.Fail(EtcdErrors.Corrupt);
+            }
             result = request.Kind switch
             {
                 RaftRequestKind.Put => Put(Rpc.PutRequest.Parser.ParseFrom(request.Payload.Span)),
@@ -70,6 +77,9 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
         Kv.SetConsistentIndex(entry.Index, entry.Term);
         return result;
     }
+
+    private static bool IsWrite(RaftRequestKind kind) => kind is RaftRequestKind.Put or RaftRequestKind.DeleteRange
+        or RaftRequestKind.Txn or RaftRequestKind.Compaction or RaftRequestKind.LeaseGrant or RaftRequestKind.LeaseRevoke;
 
     private ApplyResult Put(Rpc.PutRequest r)
     {
