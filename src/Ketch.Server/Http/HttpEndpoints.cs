@@ -118,8 +118,7 @@ internal static class HttpEndpoints
             TReq request;
             try
             {
-                using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-                var text = await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false);
+                var text = await ReadBodyAsync(http).ConfigureAwait(false);
                 request = string.IsNullOrWhiteSpace(text) ? new TReq() : s_parser.Parse<TReq>(text);
             }
             catch (InvalidProtocolBufferException e)
@@ -147,6 +146,14 @@ internal static class HttpEndpoints
                 return Error(e.StatusCode, e.Status.Detail);
             }
         }));
+    }
+
+    /// <summary>The request body as JSON text for protobuf's parser (<see cref="GatewayJson"/>).</summary>
+    private static async Task<string> ReadBodyAsync(HttpContext http)
+    {
+        using var body = new MemoryStream();
+        await http.Request.Body.CopyToAsync(body, http.RequestAborted).ConfigureAwait(false);
+        return GatewayJson.QuoteLargeIntegers(body.GetBuffer().AsSpan(0, (int)body.Length));
     }
 
     /// <summary>grpc-gateway's error body and its gRPC-to-HTTP status mapping.</summary>
