@@ -108,4 +108,70 @@ public sealed class HttpTests(SingleMemberFixture fixture) : IClassFixture<Singl
         var range = await http.PostAsync(M.ClientUrl + "/v3/kv/range", new StringContent("{\"key\": \"AA==\", \"range_end\": \"AA==\", \"limit\": 1, \"sort_order\": 1}"));
         Assert.Equal(HttpStatusCode.OK, range.StatusCode);
     }
+
+    [Fact]
+    public async Task Json_gateway_watch_streams_result_lines_until_the_client_leaves()
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var http = Http1();
+        var key = Convert.ToBase64String(Encoding.UTF8.GetBytes("gw/watched"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, M.ClientUrl + "/v3/watch") { Content = new StringContent($"{{\"create_request\": {{\"key\": \"{key}\"}}}}") };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
+        using (var created = JsonDocument.Parse(await lines.ReadLineAsync(deadline.Token) ?? "null"))
+        {
+            Assert.True(created.RootElement.GetProperty("result").GetProperty("created").GetBoolean());
+        }
+        await http.PostAsync(M.ClientUrl + "/v3/kv/put", new StringContent($"{{\"key\": \"{key}\", \"value\": \"dg==\"}}"), deadline.Token);
+        using var events = JsonDocument.Parse(await lines.ReadLineAsync(deadline.Token) ?? "null");
+        var kv = events.RootElement.GetProperty("result").GetProperty("events")[0].GetProperty("kv");
+        Assert.Equal(key, kv.GetProperty("key").GetString());
+        Assert.Equal("dg==", kv.GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public async Task Json_gateway_serves_keepalive_maintenance_cluster_lock_and_election_paths()
+    {
+        using var http = Http1();
+        async Task<(HttpStatusCode Status, JsonElement Body)> Post(string path, string body)
+        {
+            var r = await http.PostAsync(M.ClientUrl + path, new StringContent(body));
+            var text = await r.Content.ReadAsStringAsync();
+            using var doc = JsonDocument.Parse(text.Split('\n')[0]);
+            return (r.StatusCode, doc.RootElement.Clone());
+        }
+
+        var (_, grant) = await Post("/v3/lease/grant", "{\"TTL\": 60}");
+        var id = grant.GetProperty("ID").GetString();
+        var (status, keepAlive) = await Post("/v3/lease/keepalive", $"{{\"ID\": {id}}}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("60", keepAlive.GetProperty("result").GetProperty("TTL").GetString());
+
+        var (_, memberStatus) = await Post("/v3/maintenance/status", "{}");
+        Assert.Equal(M.Server.MemberId.ToString(System.Globalization.CultureInfo.InvariantCulture), memberStatus.GetProperty("leader").GetString());
+        var (_, hash) = await Post("/v3/maintenance/hashkv", "{}");
+        Assert.True(hash.GetProperty("hash").GetUInt32() != 0);
+        var (_, snapshot) = await Post("/v3/maintenance/snapshot", "{}");
+        Assert.NotEmpty(snapshot.GetProperty("result").GetProperty("blob").GetBytesFromBase64());
+        var (_, alarms) = await Post("/v3/maintenance/alarm", "{\"action\": \"GET\"}");
+        Assert.False(alarms.TryGetProperty("alarms", out _));
+
+        var (badStatus, bad) = await Post("/v3/cluster/member/add", "{}");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Equal("etcdserver: given member URLs are invalid", bad.GetProperty("error").GetString());
+
+        var name = Convert.ToBase64String(Encoding.UTF8.GetBytes("gw-lock"));
+        var (_, locked) = await Post("/v3/lock/lock", $"{{\"name\": \"{name}\", \"lease\": {id}}}");
+        var lockKey = Encoding.UTF8.GetString(locked.GetProperty("key").GetBytesFromBase64());
+        Assert.StartsWith("gw-lock/", lockKey, StringComparison.Ordinal);
+        var (unlockStatus, _) = await Post("/v3/lock/unlock", $"{{\"key\": \"{locked.GetProperty("key").GetString()}\"}}");
+        Assert.Equal(HttpStatusCode.OK, unlockStatus);
+
+        var election = Convert.ToBase64String(Encoding.UTF8.GetBytes("gw-election"));
+        await Post("/v3/election/campaign", $"{{\"name\": \"{election}\", \"lease\": {id}, \"value\": \"bWU=\"}}");
+        var (_, leader) = await Post("/v3/election/leader", $"{{\"name\": \"{election}\"}}");
+        Assert.Equal("bWU=", leader.GetProperty("kv").GetProperty("value").GetString());
+        await Post("/v3/lease/revoke", $"{{\"ID\": {id}}}");
+    }
 }

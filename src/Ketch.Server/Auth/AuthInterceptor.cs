@@ -127,7 +127,7 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
         // Kestrel exposes only a certificate that passed Tls.TlsCredentials.VerifyClient (the
         // handshake fails otherwise): etcd reads the CN from the verified chain. Auto TLS accepts
         // any client certificate (nothing could verify one), so its CNs name nobody.
-        if (!member.Options.ClientTls.ClientCertAuth || member.ClientTls is not { SelfSigned: false })
+        if (context is Http.GatewayCallContext || !member.Options.ClientTls.ClientCertAuth || member.ClientTls is not { SelfSigned: false })
         {
             return null;
         }

@@ -6,14 +6,17 @@ using Ketch.Server.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using V3Election = Ketch.Api.V3electionpb;
+using V3Lock = Ketch.Api.V3lockpb;
 
 namespace Ketch.Server.Http;
 
 /// <summary>
 /// The HTTP/1 side of the client port: <c>/health</c>, <c>/version</c>, <c>/metrics</c> and
-/// the JSON gateway for KV under <c>/v3/kv/*</c>, leases under <c>/v3/lease/*</c>, the member
-/// list at <c>/v3/cluster/member/list</c> and auth under <c>/v3/auth/*</c> (protobuf's JSON mapping with proto field
-/// names, as etcd's grpc-gateway: bytes in base64, 64-bit integers as strings).
+/// etcd's JSON gateway: every method of KV, Watch, Lease, Cluster, Maintenance, Auth, Election
+/// and Lock under etcd's <c>/v3/...</c> paths (protobuf's JSON mapping with proto field names, as
+/// etcd's grpc-gateway: bytes in base64, 64-bit integers as strings; streams as
+/// <see cref="GatewayStreams"/>).
 /// </summary>
 internal static class HttpEndpoints
 {
@@ -46,6 +49,101 @@ internal static class HttpEndpoints
             return Task.FromResult(list);
         });
         MapAuthGateway(app, member, auth);
+        MapServiceGateways(app, member, auth);
+    }
+
+    /// <summary>
+    /// etcd's gateway paths of the Cluster, Maintenance, Election and Lock services, and the
+    /// streaming ones (<c>/v3/watch</c>, <c>/v3/lease/keepalive</c>, <c>/v3/maintenance/snapshot</c>,
+    /// <c>/v3/election/observe</c>): the gRPC services run in process, with the caller checked as for
+    /// a gRPC call. Until 2026-11-27 these answered 404, and python3-etcd3gw's watch waited forever.
+    /// </summary>
+    private static void MapServiceGateways(IEndpointRouteBuilder app, MemberContext member, Auth.AuthInterceptor auth)
+    {
+        static GatewayCallContext Call(string method, CancellationToken ct) => GatewayCallContext.For(method, ct);
+        var cluster = new ClusterService(member);
+        MapGateway<MemberAddRequest, MemberAddResponse>(app, "/v3/cluster/member/add", member, auth, (_, r, ct) => cluster.MemberAdd(r, Call("/etcdserverpb.Cluster/MemberAdd", ct)));
+        MapGateway<MemberRemoveRequest, MemberRemoveResponse>(app, "/v3/cluster/member/remove", member, auth, (_, r, ct) => cluster.MemberRemove(r, Call("/etcdserverpb.Cluster/MemberRemove", ct)));
+        MapGateway<MemberUpdateRequest, MemberUpdateResponse>(app, "/v3/cluster/member/update", member, auth, (_, r, ct) => cluster.MemberUpdate(r, Call("/etcdserverpb.Cluster/MemberUpdate", ct)));
+        MapGateway<MemberPromoteRequest, MemberPromoteResponse>(app, "/v3/cluster/member/promote", member, auth, (_, r, ct) => cluster.MemberPromote(r, Call("/etcdserverpb.Cluster/MemberPromote", ct)));
+        var maintenance = new MaintenanceService(member);
+        MapGateway<AlarmRequest, AlarmResponse>(app, "/v3/maintenance/alarm", member, auth, (_, r, ct) => maintenance.Alarm(r, Call("/etcdserverpb.Maintenance/Alarm", ct)));
+        MapGateway<StatusRequest, StatusResponse>(app, "/v3/maintenance/status", member, auth, (_, r, ct) => maintenance.Status(r, Call("/etcdserverpb.Maintenance/Status", ct)));
+        MapGateway<DefragmentRequest, DefragmentResponse>(app, "/v3/maintenance/defragment", member, auth, (_, r, ct) => maintenance.Defragment(r, Call("/etcdserverpb.Maintenance/Defragment", ct)));
+        MapGateway<HashRequest, HashResponse>(app, "/v3/maintenance/hash", member, auth, (_, r, ct) => maintenance.Hash(r, Call("/etcdserverpb.Maintenance/Hash", ct)));
+        MapGateway<HashKVRequest, HashKVResponse>(app, "/v3/maintenance/hashkv", member, auth, (_, r, ct) => maintenance.HashKV(r, Call("/etcdserverpb.Maintenance/HashKV", ct)));
+        MapGateway<MoveLeaderRequest, MoveLeaderResponse>(app, "/v3/maintenance/transfer-leadership", member, auth, (_, r, ct) => maintenance.MoveLeader(r, Call("/etcdserverpb.Maintenance/MoveLeader", ct)));
+        var election = new ElectionService(member);
+        MapGateway<V3Election.CampaignRequest, V3Election.CampaignResponse>(app, "/v3/election/campaign", member, auth, (_, r, ct) => election.Campaign(r, Call("/v3electionpb.Election/Campaign", ct)));
+        MapGateway<V3Election.ProclaimRequest, V3Election.ProclaimResponse>(app, "/v3/election/proclaim", member, auth, (_, r, ct) => election.Proclaim(r, Call("/v3electionpb.Election/Proclaim", ct)));
+        MapGateway<V3Election.LeaderRequest, V3Election.LeaderResponse>(app, "/v3/election/leader", member, auth, (_, r, ct) => election.Leader(r, Call("/v3electionpb.Election/Leader", ct)));
+        MapGateway<V3Election.ResignRequest, V3Election.ResignResponse>(app, "/v3/election/resign", member, auth, (_, r, ct) => election.Resign(r, Call("/v3electionpb.Election/Resign", ct)));
+        var locks = new LockService(member);
+        MapGateway<V3Lock.LockRequest, V3Lock.LockResponse>(app, "/v3/lock/lock", member, auth, (_, r, ct) => locks.Lock(r, Call("/v3lockpb.Lock/Lock", ct)));
+        MapGateway<V3Lock.UnlockRequest, V3Lock.UnlockResponse>(app, "/v3/lock/unlock", member, auth, (_, r, ct) => locks.Unlock(r, Call("/v3lockpb.Lock/Unlock", ct)));
+
+        MapDuplexGateway<WatchRequest, WatchResponse>(app, "/v3/watch", "/etcdserverpb.Watch/Watch", auth, new WatchService(member).Watch);
+        MapDuplexGateway<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(app, "/v3/lease/keepalive", "/etcdserverpb.Lease/LeaseKeepAlive", auth, new LeaseService(member).LeaseKeepAlive);
+        MapServerStreamGateway<SnapshotRequest, SnapshotResponse>(app, "/v3/maintenance/snapshot", "/etcdserverpb.Maintenance/Snapshot", auth, maintenance.Snapshot);
+        MapServerStreamGateway<V3Election.LeaderRequest, V3Election.LeaderResponse>(app, "/v3/election/observe", "/v3electionpb.Election/Observe", auth, election.Observe);
+    }
+
+    /// <summary>A bidirectional streaming method on the gateway (<see cref="GatewayStreams"/>).</summary>
+    private static void MapDuplexGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, string method, Auth.AuthInterceptor auth, DuplexStreamingServerMethod<TReq, TResp> handler)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp> =>
+        app.MapPost(path, (Delegate)(async (HttpContext http) =>
+        {
+            List<TReq> requests;
+            try
+            {
+                requests = GatewayStreams.ParseAll(await ReadBodyBytesAsync(http).ConfigureAwait(false), s_parser.Parse<TReq>);
+            }
+            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or System.Text.Json.JsonException)
+            {
+                await Error(StatusCode.InvalidArgument, e.Message).ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
+            var responses = new GatewayStreams.Responses<TResp>(http.Response, s_formatter);
+            await RunStreamAsync(http, responses, () => auth.DuplexStreamingServerHandler(new GatewayStreams.Requests<TReq>(requests), responses, GatewayCallContext.For(method, http), handler)).ConfigureAwait(false);
+        }));
+
+    /// <summary>A server-streaming method on the gateway: the body is its one request.</summary>
+    private static void MapServerStreamGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, string method, Auth.AuthInterceptor auth, ServerStreamingServerMethod<TReq, TResp> handler)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp> =>
+        app.MapPost(path, (Delegate)(async (HttpContext http) =>
+        {
+            TReq request;
+            try
+            {
+                var text = await ReadBodyAsync(http).ConfigureAwait(false);
+                request = string.IsNullOrWhiteSpace(text) ? new TReq() : s_parser.Parse<TReq>(text);
+            }
+            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
+            {
+                await Error(StatusCode.InvalidArgument, e.Message).ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
+            var responses = new GatewayStreams.Responses<TResp>(http.Response, s_formatter);
+            await RunStreamAsync(http, responses, () => auth.ServerStreamingServerHandler(request, responses, GatewayCallContext.For(method, http), handler)).ConfigureAwait(false);
+        }));
+
+    private static async Task RunStreamAsync<TResp>(HttpContext http, GatewayStreams.Responses<TResp> responses, Func<Task> call)
+        where TResp : class, IMessage<TResp>
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            await responses.FailAsync(e.StatusCode, e.Status.Detail, HttpStatus(e.StatusCode)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (http.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException)
+        {
+            // The client went away.
+        }
     }
 
     /// <summary>etcd's grpc-gateway paths of the Auth service (<c>/v3/auth/status</c> is 3.5's).</summary>
@@ -149,31 +247,36 @@ internal static class HttpEndpoints
     }
 
     /// <summary>The request body as JSON text for protobuf's parser (<see cref="GatewayJson"/>).</summary>
-    private static async Task<string> ReadBodyAsync(HttpContext http)
+    private static async Task<string> ReadBodyAsync(HttpContext http) =>
+        GatewayJson.QuoteLargeIntegers(await ReadBodyBytesAsync(http).ConfigureAwait(false));
+
+    private static async Task<byte[]> ReadBodyBytesAsync(HttpContext http)
     {
         using var body = new MemoryStream();
         await http.Request.Body.CopyToAsync(body, http.RequestAborted).ConfigureAwait(false);
-        return GatewayJson.QuoteLargeIntegers(body.GetBuffer().AsSpan(0, (int)body.Length));
+        return body.ToArray();
     }
 
     /// <summary>grpc-gateway's error body and its gRPC-to-HTTP status mapping.</summary>
     private static IResult Error(StatusCode code, string message)
     {
-        var http = code switch
-        {
-            StatusCode.InvalidArgument or StatusCode.OutOfRange => 400,
-            StatusCode.FailedPrecondition => 412, // as etcd 3.4's gateway answers, e.g. "user name already exists"
-            StatusCode.NotFound => 404,
-            StatusCode.AlreadyExists or StatusCode.Aborted => 409,
-            StatusCode.PermissionDenied => 403,
-            StatusCode.Unauthenticated => 401,
-            StatusCode.ResourceExhausted => 429,
-            StatusCode.Unimplemented => 501,
-            StatusCode.Unavailable => 503,
-            StatusCode.DeadlineExceeded => 504,
-            _ => 500,
-        };
         var escaped = System.Text.Json.JsonEncodedText.Encode(message).ToString();
-        return Results.Text($"{{\"error\":\"{escaped}\",\"message\":\"{escaped}\",\"code\":{(int)code}}}", "application/json", Encoding.UTF8, http);
+        return Results.Text($"{{\"error\":\"{escaped}\",\"message\":\"{escaped}\",\"code\":{(int)code}}}", "application/json", Encoding.UTF8, HttpStatus(code));
     }
+
+    /// <summary>grpc-gateway's HTTP status for a gRPC status code.</summary>
+    private static int HttpStatus(StatusCode code) => code switch
+    {
+        StatusCode.InvalidArgument or StatusCode.OutOfRange => 400,
+        StatusCode.FailedPrecondition => 412, // as etcd 3.4's gateway answers, e.g. "user name already exists"
+        StatusCode.NotFound => 404,
+        StatusCode.AlreadyExists or StatusCode.Aborted => 409,
+        StatusCode.PermissionDenied => 403,
+        StatusCode.Unauthenticated => 401,
+        StatusCode.ResourceExhausted => 429,
+        StatusCode.Unimplemented => 501,
+        StatusCode.Unavailable => 503,
+        StatusCode.DeadlineExceeded => 504,
+        _ => 500,
+    };
 }
