@@ -88,6 +88,9 @@ public sealed class WatchTests(SingleMemberFixture fixture) : IClassFixture<Sing
         var canceled = await Next(call);
         Assert.True(canceled.Canceled);
         Assert.True(canceled.CompactRevision >= p2.Header.Revision);
+        // As etcd: no reason and no revision; clients tell a compaction by the compact revision.
+        Assert.Equal("", canceled.CancelReason);
+        Assert.Equal(0, canceled.Header.Revision);
     }
 
     [Fact]

@@ -213,13 +213,23 @@ internal sealed class WatchSession : IAsyncDisposable
                 entry.NextRevision = Math.Max(entry.NextRevision, r.Revision + 1);
                 if (r.Canceled)
                 {
+                    var header = _member.Header();
+                    var reason = r.CancelReason ?? "";
+                    if (r.CompactRevision != 0)
+                    {
+                        // Compacted: etcd's response has neither a revision nor a reason (clients
+                        // tell it by the compact revision), and a client that prints the reason
+                        // (the npm etcd3 client) shows etcd's empty one.
+                        header.Revision = 0;
+                        reason = "";
+                    }
                     await SendAsync(new WatchResponse
                     {
-                        Header = _member.Header(),
+                        Header = header,
                         WatchId = id,
                         Canceled = true,
                         CompactRevision = r.CompactRevision,
-                        CancelReason = r.CancelReason ?? MvccException.TextOf(MvccError.Compacted),
+                        CancelReason = reason,
                     }).ConfigureAwait(false);
                     Remove(id);
                     return;
