@@ -71,6 +71,9 @@ public sealed class AuthTests
         await FailsAsync(() => m.Kv.RangeAsync(new RangeRequest { Key = B("a/1") }).ResponseAsync, StatusCode.InvalidArgument, "etcdserver: user name is empty");
         await FailsAsync(() => LoginAsync(m, "alice", "wrong"), StatusCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password");
         await FailsAsync(() => LoginAsync(m, "nobody", "apw"), StatusCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password");
+        // A user added without a password cannot log in with one: etcd's own error, with no gRPC code.
+        await auth.UserAddAsync(new AuthUserAddRequest { Name = "cert-only", Options = new UserAddOptions { NoPassword = true } }, Token(await LoginAsync(m, "root", "rootpw")));
+        await FailsAsync(() => LoginAsync(m, "cert-only", "anything"), StatusCode.Unknown, "auth: authentication failed, password was given for no password user");
         await FailsAsync(() => m.Kv.RangeAsync(new RangeRequest { Key = B("a/1") }, Token("bogus.1")).ResponseAsync, StatusCode.Unauthenticated, "etcdserver: invalid auth token");
 
         // alice: readwrite on a/ (prefix), read on r; nothing else.

@@ -18,6 +18,9 @@ internal static class AuthErrors
     public static RpcException RoleNotFound => EtcdErrors.Make(StatusCode.FailedPrecondition, "etcdserver: role name not found");
     public static RpcException RoleEmpty => EtcdErrors.Make(StatusCode.InvalidArgument, "etcdserver: role name is empty");
     public static RpcException AuthFailed => EtcdErrors.Make(StatusCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password");
+    /// <summary>A password given for a user added with <c>--no-password</c>: etcd has no gRPC code for
+    /// it, so the client sees Unknown and the plain Go error text.</summary>
+    public static RpcException NoPasswordUser => EtcdErrors.Make(StatusCode.Unknown, "auth: authentication failed, password was given for no password user");
     public static RpcException PermissionDenied => EtcdErrors.Make(StatusCode.PermissionDenied, "etcdserver: permission denied");
     public static RpcException RoleNotGranted => EtcdErrors.Make(StatusCode.FailedPrecondition, "etcdserver: role is not granted to the user");
     public static RpcException PermissionNotGranted => EtcdErrors.Make(StatusCode.FailedPrecondition, "etcdserver: permission is not granted to the role");

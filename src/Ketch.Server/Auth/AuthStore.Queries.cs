@@ -59,7 +59,11 @@ internal sealed partial class AuthStore
             }
             user = _users.GetValueOrDefault(name);
         }
-        if (user is null || user.Options?.NoPassword == true || !PasswordHash.Verify(password, user.Password.Span))
+        if (user?.Options?.NoPassword == true)
+        {
+            return AuthErrors.NoPasswordUser;
+        }
+        if (user is null || !PasswordHash.Verify(password, user.Password.Span))
         {
             return AuthErrors.AuthFailed;
         }
