@@ -92,6 +92,7 @@ public sealed class KetchServer : IAsyncDisposable
             _leaderClient = new LeaderClient(_loop, _options, _clientTls);
             member.LeaderClient = _leaderClient;
             member.ClientTls = _clientTls;
+            member.Stopping = _stop.Token;
             _app = BuildApp(member);
             await _app.StartAsync(cancellationToken).ConfigureAwait(false);
             _loop.Start(_transport);

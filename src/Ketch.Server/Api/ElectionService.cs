@@ -101,7 +101,8 @@ internal sealed class ElectionService(MemberContext member) : Election.ElectionB
     /// </summary>
     public override async Task Observe(LeaderRequest request, IServerStreamWriter<LeaderResponse> responseStream, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
+        using var call = member.StreamToken(context);
+        var ct = call.Token;
         var prefix = RecipeKv.Prefix(request.Name);
         try
         {
@@ -131,6 +132,7 @@ internal sealed class ElectionService(MemberContext member) : Election.ElectionB
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+        member.ThrowIfStopped(context);
     }
 
     public override async Task<ResignResponse> Resign(ResignRequest request, ServerCallContext context)

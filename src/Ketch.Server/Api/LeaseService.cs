@@ -41,7 +41,8 @@ internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverp
 
     public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
+        using var call = member.StreamToken(context);
+        var ct = call.Token;
         using var forward = member.LeaderClient is { } leader ? new KeepAliveForwarder(leader) : null;
         try
         {
@@ -66,6 +67,7 @@ internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverp
         catch (OperationCanceledException)
         {
         }
+        member.ThrowIfStopped(context);
     }
 
     public override Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context) =>

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Google.Protobuf;
 using Ketch.Api.Etcdserverpb;
 using Ketch.Server.Apply;
@@ -21,6 +22,25 @@ internal sealed class MemberContext(RaftLoop loop, KetchServerOptions options)
 
     /// <summary>TLS of the client port (null: none), for the CN of client certificates as users.</summary>
     public Tls.TlsCredentials? ClientTls { get; set; }
+
+    /// <summary>Cancelled when the member starts to stop (set by the server).</summary>
+    public CancellationToken Stopping { get; set; }
+
+    /// <summary>The token of a long-lived stream (watch, keep-alive, observe): the caller's, and the
+    /// member's stop. A stream the stop ends fails with <see cref="ThrowIfStopped"/>'s UNAVAILABLE,
+    /// which clients retry on another member, instead of being cut when the server closes its
+    /// connections (a reset with no gRPC status, which grpc-js reports as INTERNAL).</summary>
+    public CancellationTokenSource StreamToken(ServerCallContext context) =>
+        CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, Stopping);
+
+    /// <summary>Throws etcd's "server stopped" when the member's stop, not the caller, ended a stream.</summary>
+    public void ThrowIfStopped(ServerCallContext context)
+    {
+        if (Stopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw EtcdErrors.Stopped;
+        }
+    }
 
     public ResponseHeader Header(long revision = 0) => new()
     {

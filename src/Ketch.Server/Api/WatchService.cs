@@ -8,11 +8,12 @@ internal sealed class WatchService(MemberContext member) : Watch.WatchBase
 {
     public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
-        var session = new WatchSession(member, responseStream, context.CancellationToken);
+        using var call = member.StreamToken(context);
+        var session = new WatchSession(member, responseStream, call.Token);
         var writer = session.RunWriterAsync();
         try
         {
-            while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
             {
                 await session.HandleAsync(requestStream.Current).ConfigureAwait(false);
             }
@@ -30,5 +31,6 @@ internal sealed class WatchService(MemberContext member) : Watch.WatchBase
             await session.DisposeAsync().ConfigureAwait(false);
             await writer.ConfigureAwait(false);
         }
+        member.ThrowIfStopped(context);
     }
 }
