@@ -13,10 +13,9 @@ public static class Op
     public static RangeRequest GetRequest(ByteString key, GetOptions? options = null)
     {
         var o = options ?? new GetOptions();
-        return new RangeRequest
+        var request = new RangeRequest
         {
             Key = KeyRange.Start(key, o.Prefix, o.FromKey),
-            RangeEnd = KeyRange.End(key, o.RangeEnd, o.Prefix, o.FromKey),
             Limit = o.Limit,
             Revision = o.Revision,
             SortOrder = o.SortOrder,
@@ -29,6 +28,14 @@ public static class Op
             MinCreateRevision = o.MinCreateRevision,
             MaxCreateRevision = o.MaxCreateRevision,
         };
+        // A single key sends no range_end at all: an empty one that is sent means every key from
+        // the key on, to etcd and to ketch (RangeRequest.range_end is optional in our .proto).
+        var end = KeyRange.End(key, o.RangeEnd, o.Prefix, o.FromKey);
+        if (!end.IsEmpty)
+        {
+            request.RangeEnd = end;
+        }
+        return request;
     }
 
     /// <summary>A Put request.</summary>

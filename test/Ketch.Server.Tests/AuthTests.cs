@@ -83,6 +83,10 @@ public sealed class AuthTests
         await m.Kv.RangeAsync(new RangeRequest { Key = B("r") }, alice);
         await FailsAsync(() => m.Kv.PutAsync(new PutRequest { Key = B("r"), Value = B("v") }, alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
         await FailsAsync(() => m.Kv.RangeAsync(new RangeRequest { Key = B("a"), RangeEnd = B("b") }, alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
+        // A range_end sent empty reads every key from a/2 on, beyond alice's prefix: checked as that range.
+        await FailsAsync(() => m.Kv.RangeAsync(new RangeRequest { Key = B("a/2"), RangeEnd = ByteString.Empty }, alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
+        var inTxn = new TxnRequest { Success = { new RequestOp { RequestRange = new RangeRequest { Key = B("a/2"), RangeEnd = ByteString.Empty } } } };
+        await FailsAsync(() => m.Kv.TxnAsync(inTxn, alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
         await FailsAsync(() => m.Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = B("b") }, alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
         // Every op of a transaction, in both branches, and every compare.
         var denied = new TxnRequest { Success = { new RequestOp { RequestPut = new PutRequest { Key = B("a/3"), Value = B("v") } } }, Failure = { new RequestOp { RequestPut = new PutRequest { Key = B("x"), Value = B("v") } } } };

@@ -57,6 +57,25 @@ public sealed class KvTests(SingleMemberFixture fixture) : IClassFixture<SingleM
     }
 
     [Fact]
+    public async Task A_range_end_sent_empty_reads_every_key_from_the_key_on_as_etcd_does()
+    {
+        // protobufjs (the npm etcd3 client's getAll().inRange(key)) sends range_end present and
+        // empty; etcd reads that as "\0". Not sent at all, it is the key alone.
+        foreach (var k in new[] { "kv5/a", "kv5/b", "kv5/c" })
+        {
+            await M.Kv.PutAsync(new PutRequest { Key = B(k), Value = B("v") });
+        }
+        var sent = new RangeRequest { Key = B("kv5/b"), RangeEnd = ByteString.Empty, KeysOnly = true };
+        Assert.True(sent.HasRangeEnd);
+        var keys = (await M.Kv.RangeAsync(sent)).Kvs.Select(kv => kv.Key.ToStringUtf8()).ToList();
+        Assert.Equal(["kv5/b", "kv5/c"], keys.Where(k => k.StartsWith("kv5/", StringComparison.Ordinal)));
+        var alone = (await M.Kv.RangeAsync(new RangeRequest { Key = B("kv5/b"), KeysOnly = true })).Kvs;
+        Assert.Equal("kv5/b", Assert.Single(alone).Key.ToStringUtf8());
+        var inTxn = await M.Kv.TxnAsync(new TxnRequest { Success = { new RequestOp { RequestRange = sent } } });
+        Assert.Contains(inTxn.Responses[0].ResponseRange.Kvs, kv => kv.Key.ToStringUtf8() == "kv5/c");
+    }
+
+    [Fact]
     public async Task Delete_with_prev_kv_takes_one_revision()
     {
         await M.Kv.PutAsync(new PutRequest { Key = B("kv3/a"), Value = B("1") });

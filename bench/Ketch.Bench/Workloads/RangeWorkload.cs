@@ -23,9 +23,12 @@ internal sealed class RangeWorkload : IWorkload
             await kv.PutAsync(new PutRequest { Key = key, Value = context.MakeValue() },
                 deadline: DateTime.UtcNow + options.CallTimeout, cancellationToken: context.Cancel).ResponseAsync.ConfigureAwait(false);
         }
-        var serializable = options.Consistency == Consistency.Serializable;
-        return await UnaryRunner.RunAsync(context, "range", (_, invoker) => new Client(new KV.KVClient(invoker),
-            new RangeRequest { Key = key, RangeEnd = rangeEnd, Serializable = serializable })).ConfigureAwait(false);
+        var request = new RangeRequest { Key = key, Serializable = options.Consistency == Consistency.Serializable };
+        if (!rangeEnd.IsEmpty)
+        {
+            request.RangeEnd = rangeEnd; // a range_end sent empty would read every key from the key on
+        }
+        return await UnaryRunner.RunAsync(context, "range", (_, invoker) => new Client(new KV.KVClient(invoker), request)).ConfigureAwait(false);
     }
 
     /// <summary>The end of the range of keys starting with <paramref name="prefix"/> (etcd's GetPrefixRangeEnd).</summary>

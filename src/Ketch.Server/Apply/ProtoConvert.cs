@@ -22,10 +22,17 @@ internal static class ProtoConvert
             ? segment.Array
             : bytes.ToByteArray();
 
+    private static readonly ByteString s_fromKey = ByteString.CopyFrom(0);
+
+    /// <summary>The end of a range read as etcd reads it: a range_end sent empty (protobufjs sends
+    /// one; etcd's decoder keeps it present and empty) is every key from the key on, like "\0"; one
+    /// not sent is the key alone. The permission checks and the read must both use this.</summary>
+    public static ByteString RangeEndOf(Rpc.RangeRequest r) => r.HasRangeEnd && r.RangeEnd.IsEmpty ? s_fromKey : r.RangeEnd;
+
     public static RangeRequest ToMvcc(Rpc.RangeRequest r) => new()
     {
         Key = r.Key.ToByteArray(),
-        RangeEnd = RangeEnd(r.RangeEnd),
+        RangeEnd = RangeEnd(RangeEndOf(r)),
         Limit = r.Limit,
         Revision = r.Revision,
         SortOrder = (SortOrder)r.SortOrder,

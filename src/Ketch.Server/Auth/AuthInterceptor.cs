@@ -164,7 +164,7 @@ internal sealed class AuthInterceptor(MemberContext member) : Interceptor
 
     private RpcException? Check(string method, object request, AuthInfo? caller) => request switch
     {
-        RangeRequest r => Store.CheckRange(caller, r.Key.Span, r.RangeEnd.Span, Read),
+        RangeRequest r => Store.CheckRange(caller, r.Key.Span, Apply.ProtoConvert.RangeEndOf(r).Span, Read),
         PutRequest r => CheckPut(caller, r),
         DeleteRangeRequest r => CheckDelete(caller, r),
         TxnRequest r => CheckTxn(caller, r),

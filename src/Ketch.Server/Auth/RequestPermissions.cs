@@ -38,7 +38,7 @@ internal sealed class RequestPermissions(AuthStore store, Func<long, List<byte[]
         {
             var e = op.RequestCase switch
             {
-                RequestOp.RequestOneofCase.RequestRange => store.CheckRange(caller, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, PermType.Read),
+                RequestOp.RequestOneofCase.RequestRange => store.CheckRange(caller, op.RequestRange.Key.Span, Apply.ProtoConvert.RangeEndOf(op.RequestRange).Span, PermType.Read),
                 RequestOp.RequestOneofCase.RequestPut => CheckPut(caller, op.RequestPut),
                 RequestOp.RequestOneofCase.RequestDeleteRange => CheckDelete(caller, op.RequestDeleteRange),
                 RequestOp.RequestOneofCase.RequestTxn => CheckTxn(caller, op.RequestTxn),
