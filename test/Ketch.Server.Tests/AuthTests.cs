@@ -99,6 +99,11 @@ public sealed class AuthTests
         await FailsAsync(() => auth.UserListAsync(new AuthUserListRequest(), alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
         await FailsAsync(() => m.Maintenance.HashKVAsync(new HashKVRequest(), alice).ResponseAsync, StatusCode.Unknown, "auth: permission denied");
         await FailsAsync(() => m.Maintenance.DefragmentAsync(new DefragmentRequest()).ResponseAsync, StatusCode.Unknown, "auth: user name is empty");
+        // Raising or clearing an alarm stops or resumes every write; moving the leader: root only. Listing alarms is open.
+        await FailsAsync(() => m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = m.Server.MemberId, Alarm = AlarmType.Corrupt }, alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
+        await FailsAsync(() => m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Nospace }).ResponseAsync, StatusCode.InvalidArgument, "etcdserver: user name is empty");
+        await FailsAsync(() => m.Maintenance.MoveLeaderAsync(new MoveLeaderRequest { TargetID = m.Server.MemberId }, alice).ResponseAsync, StatusCode.PermissionDenied, "etcdserver: permission denied");
+        Assert.Empty((await m.Maintenance.AlarmAsync(new AlarmRequest(), alice)).Alarms);
         // A user reads itself and its roles.
         Assert.Equal("apps", Assert.Single((await auth.UserGetAsync(new AuthUserGetRequest { Name = "alice" }, alice)).Roles));
         Assert.Equal(2, (await auth.RoleGetAsync(new AuthRoleGetRequest { Role = "apps" }, alice)).Perm.Count);

@@ -76,6 +76,8 @@ internal sealed class RequestPermissions(AuthStore store, Func<long, List<byte[]
         RaftRequestKind.Txn => CheckTxn(caller, TxnRequest.Parser.ParseFrom(payload)),
         RaftRequestKind.LeaseRevoke => CheckLeasePuts(caller, LeaseRevokeRequest.Parser.ParseFrom(payload).ID),
         RaftRequestKind.Authenticate => null,
+        // A client's alarm change (the member's own NOSPACE alarm carries no sender and is not checked).
+        RaftRequestKind.Alarm when AlarmRequest.Parser.ParseFrom(payload).Action != AlarmRequest.Types.AlarmAction.Get => store.CheckAdmin(caller),
         _ when AuthStore.Handles(kind) => store.CheckAdmin(caller),
         _ => null,
     };
