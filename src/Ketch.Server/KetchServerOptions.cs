@@ -137,11 +137,16 @@ public sealed record KetchServerOptions
     internal TimeSpan EffectiveRequestTimeout =>
         RequestTimeout > TimeSpan.Zero ? RequestTimeout : TimeSpan.FromMilliseconds(5000 + (2 * ElectionTimeoutMs));
 
-    /// <summary>How long a peer connection may take to be set up (TCP connect, TLS, our handshake and
-    /// its answer) before it is dropped and dialled again: one second plus an election timeout, as
-    /// etcd's peer dial timeout. A peer that accepts TCP but never answers (a hung process, a
-    /// middlebox that black-holes the stream) would otherwise hold the connection for good.</summary>
+    /// <summary>How long a TCP connect to a peer may take: one second plus an election timeout, as
+    /// etcd's peer dial timeout.</summary>
     internal TimeSpan PeerDialTimeout => TimeSpan.FromMilliseconds(1000 + ElectionTimeoutMs);
+
+    /// <summary>How long the rest of a peer connection's setup (TLS, with the listener's DNS checks of
+    /// the peer's name, our handshake and its answer) may take before it is dropped and dialled
+    /// again: the dial timeout, but at least 5 s. A peer that accepts TCP but never answers (a hung
+    /// process, a middlebox that black-holes the stream) would otherwise hold the connection for
+    /// good; a slow TLS handshake or DNS answer must still get through.</summary>
+    internal TimeSpan PeerSetupTimeout => PeerDialTimeout > TimeSpan.FromSeconds(5) ? PeerDialTimeout : TimeSpan.FromSeconds(5);
 
     internal int ElectionTicks => Math.Max(2, ElectionTimeoutMs / Math.Max(1, HeartbeatIntervalMs));
 }

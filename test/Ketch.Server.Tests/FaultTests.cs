@@ -144,6 +144,8 @@ public sealed class FaultTests
     {
         await using var m = await TestMember.StartSingleAsync();
         await m.Kv.PutAsync(new PutRequest { Key = B("c/k"), Value = B("before") });
+        var expiring = await m.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 2 });
+        await m.Kv.PutAsync(new PutRequest { Key = B("c/leased"), Value = B("x"), Lease = expiring.ID });
         await m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = m.Server.MemberId, Alarm = AlarmType.Corrupt });
 
         var refusals = new Func<Task>[]
@@ -161,10 +163,21 @@ public sealed class FaultTests
             Assert.Equal("etcdserver: corrupt cluster", e.Status.Detail);
         }
         Assert.Equal("before", (await m.Kv.RangeAsync(new RangeRequest { Key = B("c/k") })).Kvs[0].Value.ToStringUtf8());
+        // The lease expires meanwhile; its revocation is refused like any write, so its key stays.
+        await TestNet.WaitUntil(async () => (await m.Lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = expiring.ID })).TTL <= 0,
+            TimeSpan.FromSeconds(10), "the lease to expire under the alarm");
+        // Nothing else is written now: the next applied entry is the leader's revocation, refused.
+        var applied = (await m.Maintenance.StatusAsync(new StatusRequest())).RaftAppliedIndex;
+        await TestNet.WaitUntil(async () => (await m.Maintenance.StatusAsync(new StatusRequest())).RaftAppliedIndex > applied,
+            TimeSpan.FromSeconds(10), "the expired lease's revocation to be applied (and refused)");
+        Assert.Single((await m.Kv.RangeAsync(new RangeRequest { Key = B("c/leased") })).Kvs);
 
         await m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Corrupt });
         await m.Kv.PutAsync(new PutRequest { Key = B("c/k"), Value = B("after") });
         Assert.Equal("after", (await m.Kv.RangeAsync(new RangeRequest { Key = B("c/k") })).Kvs[0].Value.ToStringUtf8());
+        // Once writes are accepted again, the refused revocation is tried again (etcd: every 3 s).
+        await TestNet.WaitUntil(async () => (await m.Kv.RangeAsync(new RangeRequest { Key = B("c/leased") })).Kvs.Count == 0,
+            TimeSpan.FromSeconds(15), "the expired lease's key to be revoked after the alarm is cleared");
     }
 
     [Fact]

@@ -5,9 +5,9 @@ using Ketch.Api.Etcdserverpb;
 namespace Ketch.Server.Tests;
 
 /// <summary>
-/// Setting up a peer connection (connect, TLS, the handshake and its answer) must finish within the
-/// peer dial timeout (one second plus an election timeout, as etcd's): a peer that accepts TCP and
-/// then stays silent must not hold a connection, on either side, for good.
+/// Setting up a peer connection (connect, TLS, the handshake and its answer) must finish within its
+/// deadlines (the connect within etcd's dial timeout, the rest within at least 5 s): a peer that
+/// accepts TCP and then stays silent must not hold a connection, on either side, for good.
 /// </summary>
 public sealed class PeerSetupTimeoutTests
 {
@@ -41,7 +41,7 @@ public sealed class PeerSetupTimeoutTests
         using var silent = new TcpClient();
         await silent.ConnectAsync(peer.Host, peer.Port);
 
-        // Send nothing; the member must close its side within the dial timeout (1.5 s here).
+        // Send nothing; the member must close its side within the setup timeout (5 s here).
         var read = silent.GetStream().ReadAsync(new byte[1]).AsTask();
         var done = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(20)));
         Assert.True(done == read, "the member kept a silent peer connection open for 20 s");

@@ -132,7 +132,11 @@ internal sealed class ElectionService(MemberContext member) : Election.ElectionB
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        member.ThrowIfStopped(context);
+        finally
+        {
+            // Also when the stop ended the observed watch and the loop returned.
+            member.ThrowIfStopped(context);
+        }
     }
 
     public override async Task<ResignResponse> Resign(ResignRequest request, ServerCallContext context)

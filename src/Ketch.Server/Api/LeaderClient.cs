@@ -71,7 +71,9 @@ internal sealed class LeaderClient(RaftLoop loop, KetchServerOptions options, Tl
     /// it never reached a leader (refused, reset, "no leader", "leader changed") and time is left.</summary>
     public static bool IsUnreachable(Exception e, CancellationToken deadline) => !deadline.IsCancellationRequested && e switch
     {
-        RpcException r => r.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown,
+        // Internal: a stream reset under the call (the leader's process died); Unknown is a real
+        // answer from the leader and goes back to the client.
+        RpcException r => r.StatusCode is StatusCode.Unavailable or StatusCode.Internal,
         HttpRequestException or IOException => true,
         _ => false,
     };

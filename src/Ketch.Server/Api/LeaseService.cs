@@ -67,7 +67,11 @@ internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverp
         catch (OperationCanceledException)
         {
         }
-        member.ThrowIfStopped(context);
+        finally
+        {
+            // Whatever the stop interrupted (a read, a forwarded renewal), the client hears "stopped".
+            member.ThrowIfStopped(context);
+        }
     }
 
     public override Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context) =>

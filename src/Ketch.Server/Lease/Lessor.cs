@@ -211,7 +211,7 @@ internal sealed class Lessor
                 {
                     break;
                 }
-                if (!lease.Revoking && lease.Expiry is { } e && e <= now)
+                if (!lease.Revoking && lease.Expiry is { } e && e <= now && !(lease.RetryAt > now))
                 {
                     lease.Revoking = true;
                     result.Add(lease.Id);
@@ -251,6 +251,20 @@ internal sealed class Lessor
         }
     }
 
+    /// <summary>A revocation was refused when applied (a CORRUPT alarm refuses every write): try again
+    /// after <paramref name="retryAfter"/>, as etcd retries expired leases every 3 s, not on every tick.</summary>
+    public void RevokeRefused(long id, TimeSpan retryAfter)
+    {
+        lock (_lock)
+        {
+            if (_leases.TryGetValue(id, out var lease))
+            {
+                lease.Revoking = false;
+                lease.RetryAt = _time.GetUtcNow() + retryAfter;
+            }
+        }
+    }
+
     private static byte[] Key(long id)
     {
         var k = new byte[8];
@@ -277,5 +291,8 @@ internal sealed class Lessor
         public DateTimeOffset? Expiry { get; set; }
 
         public bool Revoking { get; set; }
+
+        /// <summary>Not proposed for revocation again before this (a revocation refused at apply).</summary>
+        public DateTimeOffset? RetryAt { get; set; }
     }
 }

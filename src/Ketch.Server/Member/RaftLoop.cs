@@ -28,6 +28,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     /// <summary>How long a read index request may go unanswered before it is asked again: etcd's
     /// interval for the same retry.</summary>
     private static readonly TimeSpan s_readIndexRetry = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan s_revokeRetry = TimeSpan.FromSeconds(3); // etcd's expired-lease retry interval
 
     private readonly KetchServerOptions _options;
     private readonly ILogger _log;
@@ -534,9 +535,12 @@ internal sealed partial class RaftLoop : IAsyncDisposable
                         {
                             _waiters.Trigger(request.Id, result);
                         }
-                        else if (request.Kind == RaftRequestKind.LeaseRevoke && result?.Error is not null)
+                        else if (request.Kind == RaftRequestKind.LeaseRevoke && result?.Error is { } refused
+                            && refused.StatusCode != Grpc.Core.StatusCode.NotFound)
                         {
-                            // An expiry revocation of a lease already gone: nothing to retry.
+                            // An expiry revocation refused (a CORRUPT alarm): the lease stays, and
+                            // must expire again once writes are accepted. Already gone: nothing to retry.
+                            Lessor.RevokeRefused(Ketch.Api.Etcdserverpb.LeaseRevokeRequest.Parser.ParseFrom(request.Payload.Span).ID, s_revokeRetry);
                         }
                     }
                     else

@@ -27,7 +27,8 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly ulong _peerId;
     private readonly IReadOnlyList<string> _urls;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _dialTimeout; // for connect, TLS and the handshake's answer (DialAsync)
+    private readonly TimeSpan _dialTimeout;  // the TCP connect (DialAsync)
+    private readonly TimeSpan _setupTimeout; // then TLS, our handshake and its answer
     private readonly ILogger _log;
     private readonly Tls.TlsCredentials? _tls;
     private readonly Channel<Message> _queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -36,13 +37,14 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private int _snapshotInFlight;
     private long _connectedSinceTicks; // UTC ticks; 0 while the stream is down
 
-    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, TimeSpan dialTimeout, ILogger log, Tls.TlsCredentials? tls = null)
+    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, TimeSpan dialTimeout, TimeSpan setupTimeout, ILogger log, Tls.TlsCredentials? tls = null)
     {
         _loop = loop;
         _peerId = peerId;
         _urls = urls;
         _time = time;
         _dialTimeout = dialTimeout;
+        _setupTimeout = setupTimeout;
         _log = log;
         _tls = tls;
         _run = Task.Run(RunAsync);
@@ -184,16 +186,21 @@ internal sealed partial class PeerSender : IAsyncDisposable
         }
     }
 
-    /// <summary>Connects, sets up TLS, sends our handshake and reads the peer's answer, all within
-    /// the dial timeout: a peer that accepts TCP but never answers (a hung process, a middlebox
-    /// black-holing the stream) would otherwise hold this sender until the connection broke, with
-    /// every message to that peer queued behind it. Throws <see cref="OperationCanceledException"/>
-    /// when the time runs out, which the caller treats as any failed dial.</summary>
+    /// <summary>Connects within the dial timeout, then sets up TLS, sends our handshake and reads the
+    /// peer's answer within the setup timeout: a peer that accepts TCP but never answers (a hung
+    /// process, a middlebox black-holing the stream) would otherwise hold this sender until the
+    /// connection broke, with every message to that peer queued behind it. Throws
+    /// <see cref="OperationCanceledException"/> when the time runs out, which the caller treats as
+    /// any failed dial.</summary>
     private async Task<(Stream Stream, byte Answer)> DialAsync(TcpClient client, Uri url, bool snapshot)
     {
-        using var setup = new CancellationTokenSource(_dialTimeout, _time);
+        using (var connect = new CancellationTokenSource(_dialTimeout, _time))
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, connect.Token))
+        {
+            await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, connecting.Token).ConfigureAwait(false);
+        }
+        using var setup = new CancellationTokenSource(_setupTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, setup.Token);
-        await client.ConnectAsync(url.Host == "localhost" ? "127.0.0.1" : url.Host, url.Port, linked.Token).ConfigureAwait(false);
         var stream = await PeerConnection.DialAsync(client, url, _tls, linked.Token).ConfigureAwait(false);
         try
         {

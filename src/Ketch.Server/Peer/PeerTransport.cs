@@ -98,7 +98,7 @@ internal sealed partial class PeerTransport : IPeerTransport
         {
             return;
         }
-        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _options.PeerDialTimeout, _log, _tls);
+        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _options.PeerDialTimeout, _options.PeerSetupTimeout, _log, _tls);
     }
 
     public DateTimeOffset? ActiveSince(ulong id)
@@ -233,11 +233,11 @@ internal sealed partial class PeerTransport : IPeerTransport
         }
     }
 
-    /// <summary>TLS and the dialler's handshake, within the dial timeout: a dialler that connects and
+    /// <summary>TLS and the dialler's handshake, within the setup timeout: a dialler that connects and
     /// stays silent would otherwise hold a socket and a task for good.</summary>
     private async Task<(Stream Stream, byte[] Hello)> AcceptHelloAsync(TcpClient client, Tls.TlsCredentials? tls)
     {
-        using var setup = new CancellationTokenSource(_options.PeerDialTimeout, _options.TimeProvider);
+        using var setup = new CancellationTokenSource(_options.PeerSetupTimeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, setup.Token);
         var stream = await PeerConnection.AcceptAsync(client, tls, linked.Token).ConfigureAwait(false);
         try
