@@ -13,43 +13,28 @@ internal sealed class KeepAliveForwarder(LeaderClient leader) : IDisposable
 {
     private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _call;
 
-    /// <summary>Renews <paramref name="id"/> through the leader; null when this member leads now
-    /// (renew locally).</summary>
-    public async Task<LeaseKeepAliveResponse?> RenewAsync(long id, CancellationToken ct)
-    {
-        using var deadline = leader.Deadline(ct);
-        while (true)
+    /// <summary>Renews <paramref name="id"/> through the leader, with <see cref="LeaderClient.CallLeaseAsync"/>'s
+    /// retries; null when this member leads now (renew locally).</summary>
+    public Task<LeaseKeepAliveResponse?> RenewAsync(long id, CancellationToken ct) =>
+        leader.CallLeaseAsync<LeaseKeepAliveResponse>(async (lease, attempt) =>
         {
             try
             {
-                if (_call is null)
-                {
-                    if (await leader.LeaseOfLeaderAsync(deadline.Token).ConfigureAwait(false) is not { } lease)
-                    {
-                        return null;
-                    }
-                    // The stream lives as long as the client's; each renewal has its own deadline.
-                    _call = lease.LeaseKeepAlive(cancellationToken: ct);
-                }
-                await _call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }, deadline.Token).ConfigureAwait(false);
-                if (!await _call.ResponseStream.MoveNext(deadline.Token).ConfigureAwait(false))
+                // The stream lives as long as the client's; each renewal has the attempt's deadline.
+                _call ??= lease.LeaseKeepAlive(cancellationToken: ct);
+                await _call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }, attempt).ConfigureAwait(false);
+                if (!await _call.ResponseStream.MoveNext(attempt).ConfigureAwait(false))
                 {
                     throw EtcdErrors.LeaderChanged; // the leader ended our stream: try the next one
                 }
                 return _call.ResponseStream.Current;
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && LeaderClient.IsUnreachable(e, deadline.Token))
+            catch
             {
-                Reset();
-                await leader.RetryDelayAsync(deadline.Token).ConfigureAwait(false);
+                Reset(); // the next try opens a stream to whoever leads then
+                throw;
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && deadline.IsCancellationRequested && LeaderClient.IsCancellation(e))
-            {
-                Reset();
-                throw EtcdErrors.Timeout;
-            }
-        }
-    }
+        }, ct);
 
     private void Reset()
     {

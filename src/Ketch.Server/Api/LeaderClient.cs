@@ -54,7 +54,7 @@ internal sealed class LeaderClient(RaftLoop loop, KetchServerOptions options, Tl
 
     /// <summary>The leader's Lease client once a leader is known (waiting for one until
     /// <paramref name="ct"/>, then etcd's "no leader"); null when this member leads.</summary>
-    public async Task<LeaseClient?> LeaseOfLeaderAsync(CancellationToken ct)
+    private async Task<LeaseClient?> LeaseOfLeaderAsync(CancellationToken ct)
     {
         try
         {
@@ -69,7 +69,7 @@ internal sealed class LeaderClient(RaftLoop loop, KetchServerOptions options, Tl
 
     /// <summary>Whether a failed call to the leader is worth trying again with the next leader:
     /// it never reached a leader (refused, reset, "no leader", "leader changed") and time is left.</summary>
-    public static bool IsUnreachable(Exception e, CancellationToken deadline) => !deadline.IsCancellationRequested && e switch
+    private static bool IsUnreachable(Exception e, CancellationToken deadline) => !deadline.IsCancellationRequested && e switch
     {
         // Internal: a stream reset under the call (the leader's process died); Unknown is a real
         // answer from the leader and goes back to the client.
@@ -80,7 +80,7 @@ internal sealed class LeaderClient(RaftLoop loop, KetchServerOptions options, Tl
 
     /// <summary>A heartbeat's pause before the next try (a dead leader is only replaced after an
     /// election timeout); at the deadline, etcd's "request timed out".</summary>
-    public async Task RetryDelayAsync(CancellationToken deadline)
+    private async Task RetryDelayAsync(CancellationToken deadline)
     {
         try
         {
@@ -93,7 +93,7 @@ internal sealed class LeaderClient(RaftLoop loop, KetchServerOptions options, Tl
     }
 
     /// <summary>The caller's token, cancelled also at the request timeout.</summary>
-    public CancellationTokenSource Deadline(CancellationToken ct)
+    private CancellationTokenSource Deadline(CancellationToken ct)
     {
         var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(options.EffectiveRequestTimeout);
@@ -101,7 +101,7 @@ internal sealed class LeaderClient(RaftLoop loop, KetchServerOptions options, Tl
     }
 
     /// <summary>A call ended by its token (the deadline), as gRPC or .NET reports it.</summary>
-    public static bool IsCancellation(Exception e) =>
+    private static bool IsCancellation(Exception e) =>
         e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded };
 
     /// <summary>The leader's Lease client; null when no leader or its client URL is unknown.</summary>
