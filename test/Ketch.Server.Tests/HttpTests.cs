@@ -67,6 +67,41 @@ public sealed class HttpTests(SingleMemberFixture fixture) : IClassFixture<Singl
     }
 
     [Fact]
+    public async Task Json_gateway_refuses_unknown_enum_names_as_etcd()
+    {
+        using var http = Http1();
+        var key = Convert.ToBase64String(Encoding.UTF8.GetBytes("h2e/k"));
+        await http.PostAsync(M.ClientUrl + "/v3/kv/put", new StringContent($"{{\"key\":\"{key}\",\"value\":\"eA==\"}}"));
+
+        // A misspelt compare target inside a txn's compare list: etcd answers 400 and runs nothing.
+        var txn = await http.PostAsync(M.ClientUrl + "/v3/kv/txn", new StringContent(
+            $"{{\"compare\":[{{\"key\":\"{key}\",\"target\":\"VALUES\",\"result\":\"EQUAL\",\"value\":\"eA==\"}}],\"success\":[{{\"request_delete_range\":{{\"key\":\"{key}\"}}}}]}}"));
+        Assert.Equal(HttpStatusCode.BadRequest, txn.StatusCode);
+        Assert.Equal("{\"error\":\"unknown value \\\"VALUES\\\" for enum etcdserverpb.Compare_CompareTarget\",\"message\":\"unknown value \\\"VALUES\\\" for enum etcdserverpb.Compare_CompareTarget\",\"code\":3}",
+            await txn.Content.ReadAsStringAsync());
+        var still = await http.PostAsync(M.ClientUrl + "/v3/kv/range", new StringContent($"{{\"key\":\"{key}\"}}"));
+        using (var stillJson = JsonDocument.Parse(await still.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("1", stillJson.RootElement.GetProperty("count").GetString());
+        }
+
+        var sort = await http.PostAsync(M.ClientUrl + "/v3/kv/range", new StringContent($"{{\"key\":\"{key}\",\"sortOrder\":\"BOGUS\"}}"));
+        Assert.Equal(HttpStatusCode.BadRequest, sort.StatusCode);
+        Assert.Contains("unknown value \\\"BOGUS\\\" for enum etcdserverpb.RangeRequest_SortOrder", await sort.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Known names, enum numbers and unknown fields stay accepted.
+        var fine = await http.PostAsync(M.ClientUrl + "/v3/kv/range", new StringContent($"{{\"key\":\"{key}\",\"sort_order\":\"DESCEND\",\"sort_target\":1,\"no_such_field\":\"x\"}}"));
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+
+        // The same check on a stream's messages (the watch's filters are a repeated enum); etcd's
+        // gateway reports a bad message on a bidirectional stream as Unknown, HTTP 500.
+        var watch = await http.PostAsync(M.ClientUrl + "/v3/watch", new StringContent($"{{\"create_request\":{{\"key\":\"{key}\",\"filters\":[\"NOPUT\",\"NOCHANGE\"]}}}}"));
+        Assert.Equal(HttpStatusCode.InternalServerError, watch.StatusCode);
+        Assert.Equal("{\"error\":\"unknown value \\\"NOCHANGE\\\" for enum etcdserverpb.WatchCreateRequest_FilterType\",\"message\":\"unknown value \\\"NOCHANGE\\\" for enum etcdserverpb.WatchCreateRequest_FilterType\",\"code\":2}",
+            await watch.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Json_gateway_lease_and_member_list()
     {
         using var http = Http1();

@@ -73,7 +73,7 @@ internal static class GatewayStreams
         public async Task FailAsync(StatusCode code, string message, int httpStatus)
         {
             Start(httpStatus);
-            var escaped = JsonEncodedText.Encode(message).ToString();
+            var escaped = JsonEncodedText.Encode(message, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
             var status = JsonEncodedText.Encode(ReasonPhrases(httpStatus)).ToString();
             await response.WriteAsync($"{{\"error\":{{\"grpc_code\":{(int)code},\"http_code\":{httpStatus},\"message\":\"{escaped}\",\"http_status\":\"{status}\"}}}}\n", Encoding.UTF8).ConfigureAwait(false);
         }

@@ -97,11 +97,13 @@ internal static class HttpEndpoints
             List<TReq> requests;
             try
             {
-                requests = GatewayStreams.ParseAll(await ReadBodyBytesAsync(http).ConfigureAwait(false), s_parser.Parse<TReq>);
+                requests = GatewayStreams.ParseAll(await ReadBodyBytesAsync(http).ConfigureAwait(false), ParseRequest<TReq>);
             }
-            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException or System.Text.Json.JsonException)
             {
-                await Error(StatusCode.InvalidArgument, e.Message).ExecuteAsync(http).ConfigureAwait(false);
+                // etcd's grpc-gateway reports a bad message on a bidirectional stream as code 2
+                // (Unknown), HTTP 500, where a unary or server-streaming call gets 3, HTTP 400.
+                await Error(StatusCode.Unknown, e.Message).ExecuteAsync(http).ConfigureAwait(false);
                 return;
             }
             var responses = new GatewayStreams.Responses<TResp>(http.Response, s_formatter);
@@ -118,9 +120,9 @@ internal static class HttpEndpoints
             try
             {
                 var text = await ReadBodyAsync(http).ConfigureAwait(false);
-                request = string.IsNullOrWhiteSpace(text) ? new TReq() : s_parser.Parse<TReq>(text);
+                request = string.IsNullOrWhiteSpace(text) ? new TReq() : ParseRequest<TReq>(text);
             }
-            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
+            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException)
             {
                 await Error(StatusCode.InvalidArgument, e.Message).ExecuteAsync(http).ConfigureAwait(false);
                 return;
@@ -217,13 +219,17 @@ internal static class HttpEndpoints
             try
             {
                 var text = await ReadBodyAsync(http).ConfigureAwait(false);
-                request = string.IsNullOrWhiteSpace(text) ? new TReq() : s_parser.Parse<TReq>(text);
+                request = string.IsNullOrWhiteSpace(text) ? new TReq() : ParseRequest<TReq>(text);
             }
             catch (InvalidProtocolBufferException e)
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
             }
             catch (InvalidJsonException e)
+            {
+                return Error(StatusCode.InvalidArgument, e.Message);
+            }
+            catch (FormatException e)
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
             }
@@ -246,6 +252,10 @@ internal static class HttpEndpoints
         }));
     }
 
+    /// <summary>One request message from its JSON (<see cref="GatewayEnums"/>).</summary>
+    private static TReq ParseRequest<TReq>(string json)
+        where TReq : IMessage<TReq>, new() => GatewayEnums.Parse<TReq>(s_parser, json);
+
     /// <summary>The request body as JSON text for protobuf's parser (<see cref="GatewayJson"/>).</summary>
     private static async Task<string> ReadBodyAsync(HttpContext http) =>
         GatewayJson.QuoteLargeIntegers(await ReadBodyBytesAsync(http).ConfigureAwait(false));
@@ -260,7 +270,8 @@ internal static class HttpEndpoints
     /// <summary>grpc-gateway's error body and its gRPC-to-HTTP status mapping.</summary>
     private static IResult Error(StatusCode code, string message)
     {
-        var escaped = System.Text.Json.JsonEncodedText.Encode(message).ToString();
+        // Quotes as \" (Go's encoder), not the default encoder's \u0022.
+        var escaped = System.Text.Json.JsonEncodedText.Encode(message, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
         return Results.Text($"{{\"error\":\"{escaped}\",\"message\":\"{escaped}\",\"code\":{(int)code}}}", "application/json", Encoding.UTF8, HttpStatus(code));
     }
 
