@@ -27,6 +27,8 @@ public sealed class KetchServer : IAsyncDisposable
     private LeaderClient? _leaderClient;
     private Task? _publish;
     private AutoCompactor? _compactor;
+    private CorruptionCheck? _corruption;
+    private Task? _corruptionChecks;
     private Tls.TlsCredentials? _clientTls;
     private Tls.TlsCredentials? _peerTls;
     private readonly CancellationTokenSource _stop = new();
@@ -60,11 +62,14 @@ public sealed class KetchServer : IAsyncDisposable
 
     internal PeerTransport? Transport => _transport;
 
+    /// <summary>The corruption checks (valid after start).</summary>
+    internal CorruptionCheck Corruption => _corruption ?? throw new InvalidOperationException("not started");
+
     /// <summary>Opens the storage, binds the client and peer URLs, and starts the Raft loop.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         // As etcd: certificates are checked (and auto TLS generated) before anything else starts.
-        _clientTls = Tls.TlsCredentials.Resolve(peer: false, _options.ClientTls, _options.ListenClientUrls,
+        _clientTls = Tls.TlsCredentials.Resolve(peer: false, _options.ClientTls, [.. _options.ListenClientUrls, .. _options.ListenMetricsUrls],
             Hosts(_options.ListenClientUrls, _options.AdvertiseClientUrls), _options.DataDir, _options.SelfSignedCertValidityYears, _log);
         _peerTls = Tls.TlsCredentials.Resolve(peer: true, _options.PeerTls, _options.ListenPeerUrls,
             Hosts(_options.ListenPeerUrls, _options.InitialAdvertisePeerUrls), _options.DataDir, _options.SelfSignedCertValidityYears, _log);
@@ -88,6 +93,12 @@ public sealed class KetchServer : IAsyncDisposable
                 _transport.AddPeer(m.Id, m.PeerUrls);
             }
             _transport.Start();
+            _corruption = new CorruptionCheck(_loop, _options, _peerTls, _options.LoggerFactory.CreateLogger("Ketch.Corruption"));
+            if (_options.InitialCorruptCheck)
+            {
+                // Before any client is served, as etcd; the peers answer from their transports.
+                await _corruption.CheckBeforeServingAsync(cancellationToken).ConfigureAwait(false);
+            }
             var member = new MemberContext(_loop, _options);
             _leaderClient = new LeaderClient(_loop, _options, _clientTls);
             member.LeaderClient = _leaderClient;
@@ -98,6 +109,10 @@ public sealed class KetchServer : IAsyncDisposable
             _loop.Start(_transport);
             _publish = PublishAttributesAsync(_stop.Token);
             _compactor = AutoCompactor.Start(_loop, _options, _log);
+            if (_options.CorruptCheckInterval > TimeSpan.Zero)
+            {
+                _corruptionChecks = _corruption.RunAsync(_stop.Token);
+            }
         }
         catch
         {
@@ -129,8 +144,13 @@ public sealed class KetchServer : IAsyncDisposable
             // gRPC requests on sniffed HTTP/2 connections say :scheme http on what Kestrel now
             // believes is a TLS connection (see ProtocolSniffer).
             k.AllowAlternateSchemes = true;
-            // etcd clients multiplex every watch and keep-alive stream on one connection.
-            k.Limits.Http2.MaxStreamsPerConnection = 100_000;
+            // etcd clients multiplex every watch and keep-alive stream on one connection
+            // (--max-concurrent-streams, unlimited by default as etcd's).
+            k.Limits.Http2.MaxStreamsPerConnection = _options.MaxConcurrentStreams;
+            // --grpc-keepalive-interval/-timeout: the server's HTTP/2 pings of idle connections
+            // (0 disables; Kestrel takes at least a second).
+            k.Limits.Http2.KeepAlivePingDelay = KeepAliveSetting(_options.GrpcKeepAliveInterval);
+            k.Limits.Http2.KeepAlivePingTimeout = KeepAliveSetting(_options.GrpcKeepAliveTimeout);
             k.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             k.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
             k.Limits.MaxRequestBodySize = null;
@@ -155,6 +175,23 @@ public sealed class KetchServer : IAsyncDisposable
                     lo.Use(next => ctx => authority.InvokeAsync(ctx, next));
                 });
             }
+            foreach (var url in _options.ListenMetricsUrls)
+            {
+                var tls = Tls.TlsCredentials.IsHttps(url) ? _clientTls : null;
+                ListenUrls.Listen(k, url, lo =>
+                {
+                    lo.Protocols = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+                    if (tls is not null)
+                    {
+                        lo.UseHttps(tls.KestrelOptions());
+                    }
+                    lo.Use(next => ctx =>
+                    {
+                        ctx.Items[HttpAccessControl.MetricsConnection] = true;
+                        return next(ctx);
+                    });
+                });
+            }
         });
         builder.Services.AddGrpc(o =>
         {
@@ -168,6 +205,9 @@ public sealed class KetchServer : IAsyncDisposable
         });
         builder.Services.AddSingleton(member);
         var app = builder.Build();
+        // Ahead of routing: the checks may answer by themselves, and /v3beta/ is rewritten.
+        app.Use(new HttpAccessControl(_options).InvokeAsync);
+        app.UseRouting();
         app.MapGrpcService<KvService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
@@ -179,6 +219,9 @@ public sealed class KetchServer : IAsyncDisposable
         HttpEndpoints.Map(app, member);
         return app;
     }
+
+    private static TimeSpan KeepAliveSetting(TimeSpan value) =>
+        value <= TimeSpan.Zero ? TimeSpan.MaxValue : TimeSpan.FromTicks(Math.Max(value.Ticks, TimeSpan.TicksPerSecond));
 
     /// <summary>Publishes this member's name and client URLs through Raft (as etcd does at start),
     /// retrying until it is applied.</summary>
@@ -217,6 +260,11 @@ public sealed class KetchServer : IAsyncDisposable
         {
             await _compactor.DisposeAsync().ConfigureAwait(false);
             _compactor = null;
+        }
+        if (_corruptionChecks is not null)
+        {
+            await _corruptionChecks.ConfigureAwait(false);
+            _corruptionChecks = null;
         }
         if (_publish is not null)
         {

@@ -119,6 +119,34 @@ public sealed record KetchServerOptions
     /// <summary>Interval of the progress notifications for watchers that asked for them.</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Whether a member compares its data with its peers' before it serves clients
+    /// (etcd's <c>--experimental-initial-corrupt-check</c>).</summary>
+    public bool InitialCorruptCheck { get; init; }
+
+    /// <summary>Interval of the leader's comparison of the members' data; zero disables it
+    /// (etcd's <c>--experimental-corrupt-check-time</c>).</summary>
+    public TimeSpan CorruptCheckInterval { get; init; }
+
+    /// <summary>URLs serving only <c>/metrics</c> and <c>/health</c> (etcd's <c>--listen-metrics-urls</c>);
+    /// https ones use the client TLS settings.</summary>
+    public IReadOnlyList<string> ListenMetricsUrls { get; init; } = [];
+
+    /// <summary>Origins allowed by CORS on the client port's HTTP endpoints; empty or <c>*</c> allows any.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = ["*"];
+
+    /// <summary>Host names accepted in HTTP requests on plain-text client URLs; empty or <c>*</c> accepts any.</summary>
+    public IReadOnlyList<string> HostWhitelist { get; init; } = ["*"];
+
+    /// <summary>Idle time after which the server pings a client connection; zero disables the pings.</summary>
+    public TimeSpan GrpcKeepAliveInterval { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>How long the server waits for a ping's answer before closing the connection; zero disables.</summary>
+    public TimeSpan GrpcKeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Concurrent streams allowed on one client connection (etcd's default is unlimited:
+    /// clients multiplex every watch and keep-alive on one connection).</summary>
+    public int MaxConcurrentStreams { get; init; } = int.MaxValue;
+
     /// <summary>Interval at which the leader checkpoints the remaining TTL of leases.</summary>
     public TimeSpan LeaseCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -34,9 +34,14 @@ GcBudget.EnsureOrReexec();
 
 using var loggerFactory = LoggerFactory.Create(b => b
     .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; })
-    .SetMinimumLevel(VersionInfo.LogLevel(values["log-level"]))
+    .SetMinimumLevel(VersionInfo.LogLevel(ServerFlags.LogLevel(values)))
     .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
     .AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error));
+var flagsLog = loggerFactory.CreateLogger("ketch");
+foreach (var warning in ServerFlags.WithoutEffect(values))
+{
+    flagsLog.LogWarning("{Warning}", warning);
+}
 var server = new KetchServer(options with { LoggerFactory = loggerFactory });
 await using (server.ConfigureAwait(false))
 {

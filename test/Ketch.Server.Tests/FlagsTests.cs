@@ -93,4 +93,124 @@ public sealed class FlagsTests
         Assert.Equal(200, o.HeartbeatIntervalMs);
         Assert.Equal(["http://127.0.0.1:5000"], o.ListenClientUrls);
     }
+
+    /// <summary>Every flag etcd 3.4's <c>--help</c> lists (Debian's etcd-server 3.4.23), each given a
+    /// value other than its default: a unit file or manifest written for etcd starts ketch, or is
+    /// refused with a reason, never with "flag provided but not defined".</summary>
+    [Theory]
+    [InlineData("--backend-batch-interval=10ms")]
+    [InlineData("--backend-batch-limit=100")]
+    [InlineData("--cors=http://a.example")]
+    [InlineData("--debug")]
+    [InlineData("--discovery-fallback=exit")]
+    [InlineData("--discovery-proxy=http://proxy.example")]
+    [InlineData("--discovery-srv-name=x")]
+    [InlineData("--enable-pprof")]
+    [InlineData("--enable-v2=false")]
+    [InlineData("--experimental-backend-bbolt-freelist-type=map")]
+    [InlineData("--experimental-compaction-batch-limit=500")]
+    [InlineData("--experimental-corrupt-check-time=5m")]
+    [InlineData("--experimental-enable-lease-checkpoint")]
+    [InlineData("--experimental-enable-v2v3=")]
+    [InlineData("--experimental-initial-corrupt-check=true")]
+    [InlineData("--experimental-warning-apply-duration=200ms")]
+    [InlineData("--experimental-watch-progress-notify-interval=5s")]
+    [InlineData("--grpc-keepalive-interval=1h")]
+    [InlineData("--grpc-keepalive-min-time=10s")]
+    [InlineData("--grpc-keepalive-timeout=10s")]
+    [InlineData("--host-whitelist=localhost")]
+    [InlineData("--initial-election-tick-advance=false")]
+    [InlineData("--listen-metrics-urls=http://127.0.0.1:2381")]
+    [InlineData("--log-package-levels=etcdserver=DEBUG")]
+    [InlineData("--max-concurrent-streams=1000")]
+    [InlineData("--metrics=extensive")]
+    [InlineData("--proxy=off")]
+    [InlineData("--proxy-dial-timeout=2000")]
+    [InlineData("--proxy-failure-wait=1000")]
+    [InlineData("--proxy-read-timeout=10")]
+    [InlineData("--proxy-refresh-interval=1000")]
+    [InlineData("--proxy-write-timeout=1000")]
+    public void Every_etcd_34_flag_is_accepted(string flag) => Parse([flag]);
+
+    [Fact]
+    public void A_kubeadm_etcd_manifest_starts_ketch()
+    {
+        // The command line kubeadm writes into its etcd static pod (TLS paths shortened).
+        var o = Parse([
+            "--advertise-client-urls=https://10.0.0.5:2379", "--cert-file=/pki/server.crt", "--client-cert-auth=true",
+            "--data-dir=/var/lib/etcd", "--experimental-initial-corrupt-check=true", "--experimental-watch-progress-notify-interval=5s",
+            "--initial-advertise-peer-urls=https://10.0.0.5:2380", "--initial-cluster=cp1=https://10.0.0.5:2380", "--key-file=/pki/server.key",
+            "--listen-client-urls=https://127.0.0.1:2379,https://10.0.0.5:2379", "--listen-metrics-urls=http://127.0.0.1:2381",
+            "--listen-peer-urls=https://10.0.0.5:2380", "--name=cp1", "--peer-cert-file=/pki/peer.crt", "--peer-client-cert-auth=true",
+            "--peer-key-file=/pki/peer.key", "--peer-trusted-ca-file=/pki/ca.crt", "--snapshot-count=10000", "--trusted-ca-file=/pki/ca.crt",
+        ]);
+        Assert.True(o.InitialCorruptCheck);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.WatchProgressNotifyInterval);
+        Assert.Equal(["http://127.0.0.1:2381"], o.ListenMetricsUrls);
+        Assert.Equal(10000, o.SnapshotCount);
+    }
+
+    [Fact]
+    public void Implemented_flags_reach_the_options_with_etcds_defaults()
+    {
+        var d = Parse([]);
+        Assert.Equal(TimeSpan.FromMinutes(10), d.WatchProgressNotifyInterval);
+        Assert.False(d.InitialCorruptCheck);
+        Assert.Equal(TimeSpan.Zero, d.CorruptCheckInterval);
+        Assert.Empty(d.ListenMetricsUrls);
+        Assert.Equal(["*"], d.CorsOrigins);
+        Assert.Equal(["*"], d.HostWhitelist);
+        Assert.Equal(TimeSpan.FromHours(2), d.GrpcKeepAliveInterval);
+        Assert.Equal(TimeSpan.FromSeconds(20), d.GrpcKeepAliveTimeout);
+        Assert.Equal(int.MaxValue, d.MaxConcurrentStreams);
+        Assert.Equal("info", ServerFlags.LogLevel(ServerFlags.ParseRaw([], new Hashtable())));
+        Assert.Equal("debug", ServerFlags.LogLevel(ServerFlags.ParseRaw(["--debug"], new Hashtable())));
+
+        var o = Parse(["--experimental-corrupt-check-time=1m30s", "--cors=http://a.example,http://b.example", "--host-whitelist", "localhost,10.0.0.5",
+            "--grpc-keepalive-interval=0", "--grpc-keepalive-timeout=1.5s", "--max-concurrent-streams=64", "--experimental-watch-progress-notify-interval=250ms"]);
+        Assert.Equal(TimeSpan.FromSeconds(90), o.CorruptCheckInterval);
+        Assert.Equal(["http://a.example", "http://b.example"], o.CorsOrigins);
+        Assert.Equal(["localhost", "10.0.0.5"], o.HostWhitelist);
+        Assert.Equal(TimeSpan.Zero, o.GrpcKeepAliveInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), o.GrpcKeepAliveTimeout);
+        Assert.Equal(64, o.MaxConcurrentStreams);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), o.WatchProgressNotifyInterval);
+    }
+
+    [Theory]
+    [InlineData("--force-new-cluster", "--force-new-cluster is not supported: restore a snapshot into a new one-member cluster instead (ketchctl snapshot restore)")]
+    [InlineData("--enable-v2=true", "--enable-v2: the v2 API is not served by ketch")]
+    [InlineData("--experimental-enable-v2v3=/v2", "--experimental-enable-v2v3: the v2 API is not served by ketch")]
+    [InlineData("--discovery=https://discovery.etcd.io/abc", "--discovery is not supported: bootstrap with --initial-cluster")]
+    [InlineData("--discovery-srv=example.com", "--discovery-srv is not supported: bootstrap with --initial-cluster")]
+    [InlineData("--proxy=on", "--proxy: etcd's v2 proxy is not supported by ketch")]
+    [InlineData("--grpc-keepalive-timeout=20", "invalid value \"20\" for flag -grpc-keepalive-timeout")]
+    [InlineData("--experimental-corrupt-check-time=5 minutes", "invalid value \"5 minutes\" for flag -experimental-corrupt-check-time")]
+    [InlineData("--experimental-watch-progress-notify-interval=0", "--experimental-watch-progress-notify-interval must be greater than 0")]
+    [InlineData("--metrics=all", "unknown metrics level \"all\" (expected basic or extensive)")]
+    [InlineData("--experimental-backend-bbolt-freelist-type=list", "invalid value \"list\" for flag -experimental-backend-bbolt-freelist-type: valid values are \"array\", \"map\"")]
+    public void Unsupported_or_bad_values_are_refused_with_the_reason(string flag, string message) =>
+        Assert.Equal(message, Assert.Throws<ArgumentException>(() => Parse([flag])).Message);
+
+    [Fact]
+    public void Flags_without_effect_are_reported_only_when_changed()
+    {
+        Assert.Empty(ServerFlags.WithoutEffect(ServerFlags.ParseRaw([], new Hashtable())));
+        Assert.Equal(
+            ["--backend-batch-limit=5 has no effect: the MVCC backend is RocksDB, which commits each applied batch", "--metrics=extensive has no effect: ketch exports the same series at either level"],
+            ServerFlags.WithoutEffect(ServerFlags.ParseRaw(["--metrics=extensive", "--backend-batch-limit=5", "--experimental-initial-corrupt-check"], new Hashtable())));
+    }
+
+    [Fact]
+    public void Config_file_durations_are_nanoseconds_as_etcds_yaml()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "ketch.yml");
+        File.WriteAllText(path, "experimental-watch-progress-notify-interval: 5000000000\nexperimental-corrupt-check-time: 0\ngrpc-keepalive-timeout: 3s\nlisten-metrics-urls: http://127.0.0.1:2381\n");
+        var o = Parse(["--config-file", path]);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.WatchProgressNotifyInterval);
+        Assert.Equal(TimeSpan.Zero, o.CorruptCheckInterval);
+        Assert.Equal(TimeSpan.FromSeconds(3), o.GrpcKeepAliveTimeout);
+        Assert.Equal(["http://127.0.0.1:2381"], o.ListenMetricsUrls);
+    }
 }

@@ -28,21 +28,39 @@ internal static class PeerHandshake
     /// the store's snapshot stream up to the end of the connection.</summary>
     private static ReadOnlySpan<byte> SnapshotMagic => "KTS1"u8;
 
-    public static byte[] Write(ulong clusterId, ulong from, ulong to, bool snapshot = false)
+    /// <summary>The magic of a connection asking for the store's hash (<see cref="PeerHashQuery"/>).</summary>
+    private static ReadOnlySpan<byte> HashMagic => "KTH1"u8;
+
+    public static byte[] Write(ulong clusterId, ulong from, ulong to, bool snapshot = false) =>
+        Write(clusterId, from, to, snapshot ? PeerStreamKind.Snapshot : PeerStreamKind.Messages);
+
+    public static byte[] Write(ulong clusterId, ulong from, ulong to, PeerStreamKind kind)
     {
         var b = new byte[Bytes];
-        (snapshot ? SnapshotMagic : Magic).CopyTo(b);
+        (kind switch { PeerStreamKind.Snapshot => SnapshotMagic, PeerStreamKind.Hash => HashMagic, _ => Magic }).CopyTo(b);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(4), clusterId);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(12), from);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(20), to);
         return b;
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> b, out ulong clusterId, out ulong from, out ulong to, out bool snapshot)
+    public static bool TryRead(ReadOnlySpan<byte> b, out ulong clusterId, out ulong from, out ulong to, out PeerStreamKind kind)
     {
         clusterId = from = to = 0;
-        snapshot = b.Length >= 4 && b[..4].SequenceEqual(SnapshotMagic);
-        if (b.Length < Bytes || !(b[..4].SequenceEqual(Magic) || snapshot))
+        kind = PeerStreamKind.Messages;
+        if (b.Length < Bytes)
+        {
+            return false;
+        }
+        if (b[..4].SequenceEqual(SnapshotMagic))
+        {
+            kind = PeerStreamKind.Snapshot;
+        }
+        else if (b[..4].SequenceEqual(HashMagic))
+        {
+            kind = PeerStreamKind.Hash;
+        }
+        else if (!b[..4].SequenceEqual(Magic))
         {
             return false;
         }
@@ -51,4 +69,17 @@ internal static class PeerHandshake
         to = BinaryPrimitives.ReadUInt64LittleEndian(b[20..]);
         return true;
     }
+}
+
+/// <summary>What a peer connection carries after its handshake.</summary>
+internal enum PeerStreamKind
+{
+    /// <summary>Framed Raft messages, for as long as the connection lives.</summary>
+    Messages,
+
+    /// <summary>One snapshot: a Snap message and the store's stream.</summary>
+    Snapshot,
+
+    /// <summary>One hash query and its answer (<see cref="PeerHashQuery"/>).</summary>
+    Hash,
 }

@@ -172,7 +172,7 @@ internal sealed partial class PeerTransport : IPeerTransport
                 client.NoDelay = true;
                 var (accepted, hello) = await AcceptHelloAsync(client, tls).ConfigureAwait(false);
                 await using var stream = accepted;
-                if (!PeerHandshake.TryRead(hello, out var clusterId, out var from, out var to, out var snapshotStream))
+                if (!PeerHandshake.TryRead(hello, out var clusterId, out var from, out var to, out var kind))
                 {
                     return;
                 }
@@ -205,7 +205,12 @@ internal sealed partial class PeerTransport : IPeerTransport
                     return;
                 }
                 await stream.WriteAsync(new[] { PeerHandshake.Accepted }, _stop.Token).ConfigureAwait(false);
-                if (snapshotStream)
+                if (kind == PeerStreamKind.Hash)
+                {
+                    await PeerHashQuery.AnswerAsync(stream, _loop.Kv, _options.PeerSetupTimeout, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                    return;
+                }
+                if (kind == PeerStreamKind.Snapshot)
                 {
                     await ReceiveSnapshotAsync(stream, from).ConfigureAwait(false);
                     // The sender waits for our end of the connection: the file is synced.
