@@ -51,8 +51,12 @@ public sealed partial class KvStore
     /// compare, nested ones included, is evaluated against the state before the transaction; the
     /// operations then run in order and later reads see earlier writes.
     /// </summary>
+    /// <param name="request">The transaction.</param>
+    /// <param name="leaseExists">Whether a lease exists, for the puts of the branches that run
+    /// (etcd checks only those: a put with a missing lease in a branch not taken is no error).
+    /// Null: leases are not checked.</param>
     /// <exception cref="MvccException">Duplicate key, revision errors of its ranges, put checks.</exception>
-    public TxnResponse Txn(TxnRequest request)
+    public TxnResponse Txn(TxnRequest request, Func<long, bool>? leaseExists = null)
     {
         TxnValidator.CheckTxn(request);
         lock (_lock)
@@ -61,7 +65,7 @@ public sealed partial class KvStore
             var path = new List<bool>();
             ComputePath(request, path);
             var i = 0;
-            CheckBranch(request, path, ref i);
+            CheckBranch(request, path, ref i, leaseExists);
 
             BeginWrite();
             i = 0;
@@ -181,14 +185,14 @@ public sealed partial class KvStore
     }
 
     /// <summary>etcd's checkRequests over the branches taken: range revisions and put targets.</summary>
-    private void CheckBranch(TxnRequest r, List<bool> path, ref int i)
+    private void CheckBranch(TxnRequest r, List<bool> path, ref int i, Func<long, bool>? leaseExists)
     {
         var ok = path[i++];
         foreach (var op in ok ? r.Success : r.Failure)
         {
             if (op.Txn is { } nested)
             {
-                CheckBranch(nested, path, ref i);
+                CheckBranch(nested, path, ref i, leaseExists);
             }
             else if (op.Range is { } range)
             {
@@ -197,6 +201,10 @@ public sealed partial class KvStore
             else if (op.Put is { } put)
             {
                 CheckPutTarget(put);
+                if (put.Lease != 0 && leaseExists is not null && !leaseExists(put.Lease))
+                {
+                    throw new MvccException(MvccError.LeaseNotFound);
+                }
             }
         }
     }

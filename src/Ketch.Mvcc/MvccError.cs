@@ -23,4 +23,8 @@ public enum MvccError
 
     /// <summary>The request has an empty key.</summary>
     EmptyKey,
+
+    /// <summary>A put in a transaction's executed branch names a lease that does not exist (the
+    /// caller says which exist).</summary>
+    LeaseNotFound,
 }

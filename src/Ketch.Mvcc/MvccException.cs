@@ -23,6 +23,7 @@ public sealed class MvccException : Exception
         MvccError.ValueProvided => "etcdserver: value is provided",
         MvccError.LeaseProvided => "etcdserver: lease is provided",
         MvccError.EmptyKey => "etcdserver: key is not provided",
+        MvccError.LeaseNotFound => "etcdserver: requested lease not found",
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, null),
     };
 }

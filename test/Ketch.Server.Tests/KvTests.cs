@@ -109,6 +109,45 @@ public sealed class KvTests(SingleMemberFixture fixture) : IClassFixture<SingleM
     }
 
     [Fact]
+    public async Task A_missing_lease_fails_a_txn_only_in_the_branch_that_runs()
+    {
+        var missingLease = 0x5eed_0000_0001L;
+        var txn = new TxnRequest
+        {
+            Compare = { new Compare { Key = B("kv4b/absent"), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Greater, CreateRevision = 0 } },
+            Success = { new RequestOp { RequestPut = new PutRequest { Key = B("kv4b/leased"), Value = B("x"), Lease = missingLease } } },
+            Failure = { new RequestOp { RequestPut = new PutRequest { Key = B("kv4b/else"), Value = B("y") } } },
+        };
+        var r = await M.Kv.TxnAsync(txn); // the compare fails: the lease is never used, as etcd
+        Assert.False(r.Succeeded);
+        Assert.Equal(1, (await M.Kv.RangeAsync(new RangeRequest { Key = B("kv4b/else") })).Count);
+
+        txn.Compare[0].Result = Compare.Types.CompareResult.Equal; // now the put with the missing lease runs
+        var e = await Assert.ThrowsAsync<RpcException>(() => M.Kv.TxnAsync(txn).ResponseAsync);
+        Assert.Equal((StatusCode.NotFound, "etcdserver: requested lease not found"), (e.StatusCode, e.Status.Detail));
+        Assert.Equal(0, (await M.Kv.RangeAsync(new RangeRequest { Key = B("kv4b/leased") })).Count);
+
+        // In a nested txn too: only the path taken is checked.
+        var nested = new TxnRequest
+        {
+            Success =
+            {
+                new RequestOp
+                {
+                    RequestTxn = new TxnRequest
+                    {
+                        Compare = { new Compare { Key = B("kv4b/absent"), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Greater, Version = 0 } },
+                        Success = { new RequestOp { RequestPut = new PutRequest { Key = B("kv4b/n1"), Value = B("x"), Lease = missingLease } } },
+                        Failure = { new RequestOp { RequestPut = new PutRequest { Key = B("kv4b/n2"), Value = B("y") } } },
+                    },
+                },
+            },
+        };
+        Assert.True((await M.Kv.TxnAsync(nested)).Succeeded);
+        Assert.Equal(1, (await M.Kv.RangeAsync(new RangeRequest { Key = B("kv4b/n2") })).Count);
+    }
+
+    [Fact]
     public async Task Compact_then_old_revision_is_out_of_range()
     {
         var p1 = await M.Kv.PutAsync(new PutRequest { Key = B("kv5/a"), Value = B("1") });

@@ -73,6 +73,41 @@ public sealed class MembershipTests
         await TestNet.WaitUntil(async () =>
             (await m2.Kv.RangeAsync(new RangeRequest { Key = B("mb/"), RangeEnd = B("mb0"), CountOnly = true, Serializable = true })).Count == 10,
             TimeSpan.FromSeconds(20), "the learner to catch up");
+
+        // A learner serves serializable ranges and Status only, as etcd's; the rest is refused
+        // with etcd's Unavailable, which sends clientv3 to another endpoint.
+        Assert.False(string.IsNullOrEmpty((await m2.Maintenance.StatusAsync(new StatusRequest())).Version));
+        foreach (var call in new Func<Task>[]
+        {
+            () => m2.Kv.PutAsync(new PutRequest { Key = B("mb/on-learner"), Value = B("v") }).ResponseAsync,
+            () => m2.Kv.RangeAsync(new RangeRequest { Key = B("mb/0") }).ResponseAsync,
+            () => m2.Cluster.MemberListAsync(new MemberListRequest()).ResponseAsync,
+            () => m2.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 60 }).ResponseAsync,
+        })
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(call);
+            Assert.Equal((StatusCode.Unavailable, "etcdserver: rpc not supported for learner"), (refused.StatusCode, refused.Status.Detail));
+        }
+        using (var watch = m2.Watch.Watch())
+        {
+            await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("mb/") } });
+            var refused = await Assert.ThrowsAsync<RpcException>(() => watch.ResponseStream.MoveNext());
+            Assert.Equal((StatusCode.Unavailable, "etcdserver: rpc not supported for learner"), (refused.StatusCode, refused.Status.Detail));
+        }
+        using (var http = new HttpClient())
+        {
+            var put = await http.PostAsync(client + "/v3/kv/put", new StringContent("{\"key\":\"YQ==\",\"value\":\"eA==\"}"));
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, put.StatusCode);
+            Assert.Contains("etcdserver: rpc not supported for learner", await put.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.Equal(0, (await m1.Kv.RangeAsync(new RangeRequest { Key = B("mb/on-learner") })).Count);
+        // One learner at a time, as etcd; and no member may take another's peer URL.
+        var second = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.12:1" }, IsLearner = true }).ResponseAsync);
+        Assert.Equal((StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster"), (second.StatusCode, second.Status.Detail));
+        var taken = await Assert.ThrowsAsync<RpcException>(() => m1.Cluster.MemberUpdateAsync(new MemberUpdateRequest { ID = m2.Server.MemberId, PeerURLs = { o1.InitialAdvertisePeerUrls[0] } }).ResponseAsync);
+        Assert.Equal((StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"), (taken.StatusCode, taken.Status.Detail));
+        Assert.Equal([peer], (await m1.Cluster.MemberListAsync(new MemberListRequest())).Members.Single(m => m.ID == m2.Server.MemberId).PeerURLs);
+
         await TestNet.WaitUntil(async () =>
         {
             try
@@ -87,6 +122,7 @@ public sealed class MembershipTests
         }, TimeSpan.FromSeconds(20), "the promotion");
         var list = await m1.Cluster.MemberListAsync(new MemberListRequest());
         Assert.All(list.Members, m => Assert.False(m.IsLearner));
+        Assert.Equal((m1.Server.ClusterId, 0L), (list.Header.ClusterId, list.Header.Revision)); // etcd's Cluster headers carry no revision
         await TestCluster.PutAsync(m2, "mb/from-m2", "v");
 
         // Leadership moves to the new voter (etcdctl move-leader), then back.

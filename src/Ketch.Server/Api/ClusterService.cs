@@ -10,6 +10,18 @@ namespace Ketch.Server.Api;
 /// member's attributes; the list is the applied member table.</summary>
 internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
 {
+    /// <summary>etcd's limit on learners in a cluster (membership <c>maxLearners</c>).</summary>
+    private const int MaxLearners = 1;
+
+    /// <summary>The Cluster service's header, as etcd's: cluster, member and term, no revision
+    /// (membership is not part of the key space).</summary>
+    private ResponseHeader Header()
+    {
+        var header = member.Header();
+        header.Revision = 0;
+        return header;
+    }
+
     public override async Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {
         if (request.Linearizable)
@@ -17,7 +29,7 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
             await member.Loop.WaitLinearizableAsync(context.CancellationToken).ConfigureAwait(false);
         }
         var resp = member.Loop.MemberList();
-        resp.Header = member.Header();
+        resp.Header = Header();
         return resp;
     }
 
@@ -32,6 +44,10 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         if (members.Any(m => m.PeerUrls.Intersect(urls).Any()))
         {
             throw EtcdErrors.PeerUrlExists;
+        }
+        if (request.IsLearner && members.Count(m => m.IsLearner) >= MaxLearners)
+        {
+            throw EtcdErrors.TooManyLearners;
         }
         var id = MemberIds.MemberId(urls, member.Options.InitialClusterToken, member.Options.TimeProvider.GetUtcNow());
         if (members.Any(m => m.Id == id))
@@ -57,7 +73,7 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         var type = request.IsLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
         var result = await member.Loop.ProposeConfChangeAsync(type, id, JsonSerializer.SerializeToUtf8Bytes(info), context.CancellationToken).ConfigureAwait(false);
         var list = result.Get<MemberListResponse>();
-        var resp = new MemberAddResponse { Header = member.Header(), Member = RaftLoop.ToProto(info) };
+        var resp = new MemberAddResponse { Header = Header(), Member = RaftLoop.ToProto(info) };
         resp.Members.AddRange(list.Members);
         return resp;
     }
@@ -82,7 +98,7 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
             }
         }
         var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.RemoveNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(m), context.CancellationToken).ConfigureAwait(false);
-        var resp = new MemberRemoveResponse { Header = member.Header() };
+        var resp = new MemberRemoveResponse { Header = Header() };
         resp.Members.AddRange(result.Get<MemberListResponse>().Members);
         return resp;
     }
@@ -95,9 +111,14 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         {
             throw EtcdErrors.MemberBadUrls;
         }
+        // Two members with one peer URL would each get the other's messages (and refuse them).
+        if (member.Loop.Membership.Members.Any(x => x.Id != m.Id && x.PeerUrls.Intersect(urls).Any()))
+        {
+            throw EtcdErrors.PeerUrlExists;
+        }
         var info = m with { PeerUrls = urls };
         var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.UpdateNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(info), context.CancellationToken).ConfigureAwait(false);
-        var resp = new MemberUpdateResponse { Header = member.Header() };
+        var resp = new MemberUpdateResponse { Header = Header() };
         resp.Members.AddRange(result.Get<MemberListResponse>().Members);
         return resp;
     }
@@ -113,7 +134,7 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         {
             // Only the leader knows whether the learner is in sync (etcd forwards too).
             var forwarded = await leader.MemberPromoteAsync(request, cancellationToken: context.CancellationToken).ConfigureAwait(false);
-            forwarded.Header = member.Header();
+            forwarded.Header = Header();
             return forwarded;
         }
         if (member.Loop.IsLeader && !LearnerInSync(m.Id))
@@ -121,7 +142,7 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
             throw EtcdErrors.LearnerNotReady;
         }
         var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.AddNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(m with { IsLearner = false }), context.CancellationToken).ConfigureAwait(false);
-        var resp = new MemberPromoteResponse { Header = member.Header() };
+        var resp = new MemberPromoteResponse { Header = Header() };
         resp.Members.AddRange(result.Get<MemberListResponse>().Members);
         return resp;
     }

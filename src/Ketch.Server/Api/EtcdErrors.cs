@@ -29,6 +29,8 @@ internal static class EtcdErrors
     public static RpcException MemberBadUrls => Make(StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid");
     public static RpcException MemberNotLearner => Make(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member");
     public static RpcException LearnerNotReady => Make(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member which is in sync with leader");
+    public static RpcException TooManyLearners => Make(StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster");
+    public static RpcException NotSupportedForLearner => Make(StatusCode.Unavailable, "etcdserver: rpc not supported for learner");
     public static RpcException Unhealthy => Make(StatusCode.Unavailable, "etcdserver: unhealthy cluster");
     public static RpcException NotEnoughStarted => Make(StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members");
     public static RpcException BadLeaderTransferee => Make(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
@@ -43,6 +45,7 @@ internal static class EtcdErrors
     public static RpcException From(MvccException e) => e.Error switch
     {
         MvccError.Compacted or MvccError.FutureRevision => Make(StatusCode.OutOfRange, e.Message),
+        MvccError.LeaseNotFound => LeaseNotFound,
         _ => Make(StatusCode.InvalidArgument, e.Message),
     };
 

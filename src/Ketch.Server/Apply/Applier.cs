@@ -147,11 +147,8 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
         {
             return ApplyResult.Fail(EtcdErrors.NoSpace);
         }
-        if (!LeasesExist(r))
-        {
-            return ApplyResult.Fail(EtcdErrors.LeaseNotFound);
-        }
-        var resp = Kv.Txn(ProtoConvert.ToMvcc(r, forcePrevKv: true));
+        // Leases are checked for the puts of the branches that run, as etcd's checkRequests.
+        var resp = Kv.Txn(ProtoConvert.ToMvcc(r, forcePrevKv: true), lessor.Exists);
         TrackLeases(r, resp);
         var proto = ProtoConvert.ToProto(resp);
         ProtoConvert.StripPrevKvs(r, proto);
@@ -242,14 +239,6 @@ internal sealed class Applier(KvStore kv, Lessor lessor, Membership membership)
 
     /// <summary>The keys whose current version is attached to <paramref name="leaseId"/>.</summary>
     public List<byte[]> AttachedKeys(long leaseId) => LeaseKeys.Keys(leaseId);
-
-    private bool LeasesExist(Rpc.TxnRequest r) =>
-        r.Success.Concat(r.Failure).All(op => op.RequestCase switch
-        {
-            Rpc.RequestOp.RequestOneofCase.RequestPut => op.RequestPut.Lease == 0 || lessor.Exists(op.RequestPut.Lease),
-            Rpc.RequestOp.RequestOneofCase.RequestTxn => LeasesExist(op.RequestTxn),
-            _ => true,
-        });
 
     public static bool HasPut(Rpc.TxnRequest r) =>
         r.Success.Concat(r.Failure).Any(op => op.RequestCase == Rpc.RequestOp.RequestOneofCase.RequestPut

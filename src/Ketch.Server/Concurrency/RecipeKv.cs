@@ -26,7 +26,7 @@ internal static class RecipeKv
         {
             return lease;
         }
-        var grant = await LeaseService.GrantAsync(member, new LeaseGrantRequest { TTL = DefaultSessionTtlSeconds }, ct).ConfigureAwait(false);
+        var grant = await AsClientError(LeaseService.GrantAsync(member, new LeaseGrantRequest { TTL = DefaultSessionTtlSeconds }, ct)).ConfigureAwait(false);
         return grant.ID;
     }
 
@@ -77,13 +77,32 @@ internal static class RecipeKv
     };
 
     public static Task<RangeResponse> RangeAsync(MemberContext member, RangeRequest request, CancellationToken ct) =>
-        KvService.RangeAsync(member, request, ct);
+        AsClientError(KvService.RangeAsync(member, request, ct));
 
     public static Task<TxnResponse> TxnAsync(MemberContext member, TxnRequest request, CancellationToken ct) =>
-        KvService.TxnAsync(member, request, ct);
+        AsClientError(KvService.TxnAsync(member, request, ct));
 
     public static Task<DeleteRangeResponse> DeleteAsync(MemberContext member, ByteString key, CancellationToken ct) =>
-        KvService.DeleteRangeAsync(member, new DeleteRangeRequest { Key = key }, ct);
+        AsClientError(KvService.DeleteRangeAsync(member, new DeleteRangeRequest { Key = key }, ct));
+
+    /// <summary>
+    /// An error of the KV or Lease layer as etcd's election and lock servers return it: their
+    /// in-process client hands back etcd's error as a plain Go error, which gRPC sends as Unknown
+    /// with the same text (<c>etcdserver: requested lease not found</c>, <c>etcdserver: key is
+    /// not provided</c>). Cancellation and deadlines keep their codes, as gRPC keeps them for a
+    /// context's errors.
+    /// </summary>
+    private static async Task<T> AsClientError<T>(Task<T> call)
+    {
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode is not (Grpc.Core.StatusCode.Cancelled or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.Unknown))
+        {
+            throw EtcdErrors.Make(Grpc.Core.StatusCode.Unknown, e.Status.Detail);
+        }
+    }
 
     /// <summary>
     /// Waits until every key under <paramref name="prefix"/> created at or before

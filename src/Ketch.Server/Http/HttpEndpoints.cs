@@ -42,12 +42,9 @@ internal static class HttpEndpoints
         MapGateway<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(app, "/v3/kv/lease/timetolive", member, auth, LeaseService.TimeToLiveAsync);
         MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/lease/leases", member, auth, LeaseService.LeasesAsync);
         MapGateway<LeaseLeasesRequest, LeaseLeasesResponse>(app, "/v3/kv/lease/leases", member, auth, LeaseService.LeasesAsync);
-        MapGateway<MemberListRequest, MemberListResponse>(app, "/v3/cluster/member/list", member, auth, (m, _, _) =>
-        {
-            var list = m.Loop.MemberList();
-            list.Header = m.Header();
-            return Task.FromResult(list);
-        });
+        var clusterService = new ClusterService(member);
+        MapGateway<MemberListRequest, MemberListResponse>(app, "/v3/cluster/member/list", member, auth,
+            (_, r, ct) => clusterService.MemberList(r, GatewayCallContext.For("/etcdserverpb.Cluster/MemberList", ct)));
         MapAuthGateway(app, member, auth);
         MapServiceGateways(app, member, auth);
     }
@@ -82,18 +79,23 @@ internal static class HttpEndpoints
         MapGateway<V3Lock.LockRequest, V3Lock.LockResponse>(app, "/v3/lock/lock", member, auth, (_, r, ct) => locks.Lock(r, Call("/v3lockpb.Lock/Lock", ct)));
         MapGateway<V3Lock.UnlockRequest, V3Lock.UnlockResponse>(app, "/v3/lock/unlock", member, auth, (_, r, ct) => locks.Unlock(r, Call("/v3lockpb.Lock/Unlock", ct)));
 
-        MapDuplexGateway<WatchRequest, WatchResponse>(app, "/v3/watch", "/etcdserverpb.Watch/Watch", auth, new WatchService(member).Watch);
-        MapDuplexGateway<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(app, "/v3/lease/keepalive", "/etcdserverpb.Lease/LeaseKeepAlive", auth, new LeaseService(member).LeaseKeepAlive);
-        MapServerStreamGateway<SnapshotRequest, SnapshotResponse>(app, "/v3/maintenance/snapshot", "/etcdserverpb.Maintenance/Snapshot", auth, maintenance.Snapshot);
-        MapServerStreamGateway<V3Election.LeaderRequest, V3Election.LeaderResponse>(app, "/v3/election/observe", "/v3electionpb.Election/Observe", auth, election.Observe);
+        MapDuplexGateway<WatchRequest, WatchResponse>(app, member, "/v3/watch", "/etcdserverpb.Watch/Watch", auth, new WatchService(member).Watch);
+        MapDuplexGateway<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(app, member, "/v3/lease/keepalive", "/etcdserverpb.Lease/LeaseKeepAlive", auth, new LeaseService(member).LeaseKeepAlive);
+        MapServerStreamGateway<SnapshotRequest, SnapshotResponse>(app, member, "/v3/maintenance/snapshot", "/etcdserverpb.Maintenance/Snapshot", auth, maintenance.Snapshot);
+        MapServerStreamGateway<V3Election.LeaderRequest, V3Election.LeaderResponse>(app, member, "/v3/election/observe", "/v3electionpb.Election/Observe", auth, election.Observe);
     }
 
     /// <summary>A bidirectional streaming method on the gateway (<see cref="GatewayStreams"/>).</summary>
-    private static void MapDuplexGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, string method, Auth.AuthInterceptor auth, DuplexStreamingServerMethod<TReq, TResp> handler)
+    private static void MapDuplexGateway<TReq, TResp>(IEndpointRouteBuilder app, MemberContext member, string path, string method, Auth.AuthInterceptor auth, DuplexStreamingServerMethod<TReq, TResp> handler)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp> =>
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
         {
+            if (LearnerGate.Refuses(member, null))
+            {
+                await Error(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail).ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
             List<TReq> requests;
             try
             {
@@ -111,11 +113,16 @@ internal static class HttpEndpoints
         }));
 
     /// <summary>A server-streaming method on the gateway: the body is its one request.</summary>
-    private static void MapServerStreamGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, string method, Auth.AuthInterceptor auth, ServerStreamingServerMethod<TReq, TResp> handler)
+    private static void MapServerStreamGateway<TReq, TResp>(IEndpointRouteBuilder app, MemberContext member, string path, string method, Auth.AuthInterceptor auth, ServerStreamingServerMethod<TReq, TResp> handler)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp> =>
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
         {
+            if (LearnerGate.Refuses(member, null))
+            {
+                await Error(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail).ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
             TReq request;
             try
             {
@@ -232,6 +239,10 @@ internal static class HttpEndpoints
             catch (FormatException e)
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
+            }
+            if (LearnerGate.Refuses(member, request))
+            {
+                return Error(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail);
             }
             Auth.AuthInfo? caller = null;
             var sender = new Auth.RequestAuth("", member.Loop.Auth.Revision);
