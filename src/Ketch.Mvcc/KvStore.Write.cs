@@ -51,12 +51,18 @@ public sealed partial class KvStore
     /// compare, nested ones included, is evaluated against the state before the transaction; the
     /// operations then run in order and later reads see earlier writes.
     /// </summary>
+    /// <exception cref="MvccException">Duplicate key, revision errors of its ranges, put checks.</exception>
+    public TxnResponse Txn(TxnRequest request) => Txn(request, null);
+
+    /// <summary>
+    /// <see cref="Txn(TxnRequest)"/>, with the leases of the puts that run checked.
+    /// </summary>
     /// <param name="request">The transaction.</param>
     /// <param name="leaseExists">Whether a lease exists, for the puts of the branches that run
     /// (etcd checks only those: a put with a missing lease in a branch not taken is no error).
     /// Null: leases are not checked.</param>
     /// <exception cref="MvccException">Duplicate key, revision errors of its ranges, put checks.</exception>
-    public TxnResponse Txn(TxnRequest request, Func<long, bool>? leaseExists = null)
+    public TxnResponse Txn(TxnRequest request, Func<long, bool>? leaseExists)
     {
         TxnValidator.CheckTxn(request);
         lock (_lock)

@@ -27,4 +27,7 @@ public enum MvccError
     /// <summary>A put in a transaction's executed branch names a lease that does not exist (the
     /// caller says which exist).</summary>
     LeaseNotFound,
+
+    /// <summary>A compare names a target or a result outside the enums (only a raw request can).</summary>
+    InvalidCompare,
 }

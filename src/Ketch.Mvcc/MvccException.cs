@@ -24,6 +24,7 @@ public sealed class MvccException : Exception
         MvccError.LeaseProvided => "etcdserver: lease is provided",
         MvccError.EmptyKey => "etcdserver: key is not provided",
         MvccError.LeaseNotFound => "etcdserver: requested lease not found",
+        MvccError.InvalidCompare => "etcdserver: invalid compare target or result",
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, null),
     };
 }

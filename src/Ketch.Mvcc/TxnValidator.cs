@@ -43,6 +43,12 @@ internal static class TxnValidator
             {
                 throw new MvccException(MvccError.EmptyKey);
             }
+            // Checked before anything is written, so that such a request in the log fails the
+            // same way on every member instead of stopping each one that applies it.
+            if (!Enum.IsDefined(c.Target) || !Enum.IsDefined(c.Result))
+            {
+                throw new MvccException(MvccError.InvalidCompare);
+            }
         }
 
         foreach (var op in r.Success.Concat(r.Failure))

@@ -38,6 +38,28 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task A_txn_with_an_unknown_compare_target_in_the_log_fails_alone_and_survives_restarts()
+    {
+        // Proposed past the API's check, as an entry written by an older member would be: until
+        // 2026-11-27 applying it threw, stopping the member at every restart, and every member of
+        // a cluster applies it.
+        await using var m = await TestMember.StartSingleAsync();
+        var poison = new TxnRequest
+        {
+            Compare = { new Compare { Key = B("poison/x"), Target = (Compare.Types.CompareTarget)99 } },
+            Success = { new RequestOp { RequestPut = new PutRequest { Key = B("poison/y"), Value = B("v") } } },
+        };
+        var applied = await m.Server.Loop.ProposeAsync(Ketch.Server.Apply.RaftRequestKind.Txn, poison, CancellationToken.None);
+        Assert.Equal((StatusCode.InvalidArgument, "etcdserver: invalid compare target or result"), (applied.Error!.StatusCode, applied.Error.Status.Detail));
+        await m.Kv.PutAsync(new PutRequest { Key = B("poison/after"), Value = B("1") });
+
+        await m.RestartAsync(); // replays the entry
+        Assert.Equal(0, (await m.Kv.RangeAsync(new RangeRequest { Key = B("poison/y") })).Count);
+        Assert.Equal(1, (await m.Kv.RangeAsync(new RangeRequest { Key = B("poison/after") })).Count);
+        await m.Kv.PutAsync(new PutRequest { Key = B("poison/after-restart"), Value = B("2") });
+    }
+
+    [Fact]
     public async Task Exceeding_the_quota_raises_nospace_and_refuses_writes_until_disarmed()
     {
         await using var m = await TestMember.StartSingleAsync(o => o with { QuotaBackendBytes = 256 * 1024 });

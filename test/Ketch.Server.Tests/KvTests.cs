@@ -148,6 +148,26 @@ public sealed class KvTests(SingleMemberFixture fixture) : IClassFixture<SingleM
     }
 
     [Fact]
+    public async Task Raw_txns_with_unknown_compare_enums_or_empty_ops_are_refused()
+    {
+        foreach (var (target, result) in new[] { ((Compare.Types.CompareTarget)99, Compare.Types.CompareResult.Equal), (Compare.Types.CompareTarget.Version, (Compare.Types.CompareResult)99) })
+        {
+            var compare = new Compare { Key = B("kv4c/x"), Target = target, Result = result };
+            var write = new TxnRequest { Compare = { compare }, Success = { new RequestOp { RequestPut = new PutRequest { Key = B("kv4c/y"), Value = B("v") } } } };
+            var read = new TxnRequest { Compare = { compare }, Success = { new RequestOp { RequestRange = new RangeRequest { Key = B("kv4c/y") } } } };
+            foreach (var txn in new[] { write, read })
+            {
+                var e = await Assert.ThrowsAsync<RpcException>(() => M.Kv.TxnAsync(txn).ResponseAsync);
+                Assert.Equal((StatusCode.InvalidArgument, "etcdserver: invalid compare target or result"), (e.StatusCode, e.Status.Detail));
+            }
+        }
+        var empty = await Assert.ThrowsAsync<RpcException>(() => M.Kv.TxnAsync(new TxnRequest { Success = { new RequestOp() } }).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "etcdserver: key not found"), (empty.StatusCode, empty.Status.Detail));
+        Assert.Equal(0, (await M.Kv.RangeAsync(new RangeRequest { Key = B("kv4c/y") })).Count);
+        await M.Kv.PutAsync(new PutRequest { Key = B("kv4c/after"), Value = B("v") }); // still serving
+    }
+
+    [Fact]
     public async Task Compact_then_old_revision_is_out_of_range()
     {
         var p1 = await M.Kv.PutAsync(new PutRequest { Key = B("kv5/a"), Value = B("1") });

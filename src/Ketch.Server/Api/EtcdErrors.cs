@@ -34,6 +34,8 @@ internal static class EtcdErrors
     public static RpcException Unhealthy => Make(StatusCode.Unavailable, "etcdserver: unhealthy cluster");
     public static RpcException NotEnoughStarted => Make(StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members");
     public static RpcException BadLeaderTransferee => Make(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
+    public static RpcException KeyNotFound => Make(StatusCode.InvalidArgument, "etcdserver: key not found");
+    public static RpcException InvalidCompare => Make(StatusCode.InvalidArgument, "etcdserver: invalid compare target or result");
     public static RpcException InvalidSortOption => Make(StatusCode.InvalidArgument, "etcdserver: invalid sort option");
     public static RpcException AuthNotEnabled => Make(StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
     public static RpcException NotCapable => Make(StatusCode.Unavailable, "etcdserver: not capable");

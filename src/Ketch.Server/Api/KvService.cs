@@ -134,11 +134,19 @@ internal sealed class KvService(MemberContext member) : KV.KVBase
             {
                 throw EtcdErrors.EmptyKey;
             }
+            // etcd runs a target or result outside the enums as if the compare held; only a raw
+            // request can send one, and it is refused here rather than guessed at.
+            if (!Enum.IsDefined(c.Target) || !Enum.IsDefined(c.Result))
+            {
+                throw EtcdErrors.InvalidCompare;
+            }
         }
         foreach (var op in r.Success.Concat(r.Failure))
         {
             switch (op.RequestCase)
             {
+                case RequestOp.RequestOneofCase.None:
+                    throw EtcdErrors.KeyNotFound; // an op with no request, as etcd's checkRequestOp
                 case RequestOp.RequestOneofCase.RequestRange:
                     CheckRange(op.RequestRange);
                     break;
