@@ -9,7 +9,7 @@ internal enum FlagKind
     Long,
     Bool,
 
-    /// <summary>Go's duration syntax (<see cref="GoDuration"/>); empty where the default is empty.</summary>
+    /// <summary>Go's duration syntax (<see cref="Ketch.Server.GoDuration"/>); empty where the default is empty.</summary>
     Duration,
 }
 

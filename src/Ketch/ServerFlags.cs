@@ -254,7 +254,7 @@ internal static class ServerFlags
         {
             throw new ArgumentException($"unknown metrics level \"{v["metrics"]}\" (expected basic or extensive)");
         }
-        var progressInterval = GoDuration.Parse(v["experimental-watch-progress-notify-interval"], "experimental-watch-progress-notify-interval");
+        var progressInterval = Duration(v, "experimental-watch-progress-notify-interval");
         if (progressInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException("--experimental-watch-progress-notify-interval must be greater than 0");
@@ -314,12 +314,12 @@ internal static class ServerFlags
             BcryptCost = Int(v, "bcrypt-cost"),
             WatchProgressNotifyInterval = progressInterval,
             InitialCorruptCheck = bool.Parse(v["experimental-initial-corrupt-check"]),
-            CorruptCheckInterval = GoDuration.Parse(v["experimental-corrupt-check-time"], "experimental-corrupt-check-time"),
+            CorruptCheckInterval = Duration(v, "experimental-corrupt-check-time"),
             ListenMetricsUrls = Urls(v["listen-metrics-urls"]),
             CorsOrigins = CommaList(v["cors"]),
             HostWhitelist = CommaList(v["host-whitelist"]),
-            GrpcKeepAliveInterval = GoDuration.Parse(v["grpc-keepalive-interval"], "grpc-keepalive-interval"),
-            GrpcKeepAliveTimeout = GoDuration.Parse(v["grpc-keepalive-timeout"], "grpc-keepalive-timeout"),
+            GrpcKeepAliveInterval = Duration(v, "grpc-keepalive-interval"),
+            GrpcKeepAliveTimeout = Duration(v, "grpc-keepalive-timeout"),
             MaxConcurrentStreams = (int)Math.Min(int.MaxValue, Long(v, "max-concurrent-streams")),
         };
     }
@@ -368,7 +368,7 @@ internal static class ServerFlags
             FlagKind.Int => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0,
             FlagKind.Long => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) && l >= 0,
             FlagKind.Bool => bool.TryParse(value, out _),
-            FlagKind.Duration => (value.Length == 0 && spec.Default.Length == 0) || (GoDuration.TryParse(value, out var d) && d >= TimeSpan.Zero),
+            FlagKind.Duration => (value.Length == 0 && spec.Default.Length == 0) || GoDuration.Parse(value) is not null,
             FlagKind.UrlList => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .All(u => Uri.TryCreate(u, UriKind.Absolute, out var x) && x.Scheme is "http" or "https" or "unix"),
             _ => true,
@@ -390,6 +390,10 @@ internal static class ServerFlags
         }
         return spec;
     }
+
+    /// <summary>A duration flag's value (checked by <see cref="Validate"/>).</summary>
+    private static TimeSpan Duration(Dictionary<string, string> v, string name) =>
+        GoDuration.Parse(v[name]) ?? throw new ArgumentException($"invalid value \"{v[name]}\" for flag -{name}");
 
     private static int Int(Dictionary<string, string> v, string name) => int.Parse(v[name], CultureInfo.InvariantCulture);
 

@@ -71,7 +71,7 @@ internal static class AuthTokenSpec
         var ttl = DefaultJwtTtl;
         if (options.TryGetValue("ttl", out var ttlText))
         {
-            ttl = ParseGoDuration(ttlText) is { } d && d > TimeSpan.Zero
+            ttl = GoDuration.Parse(ttlText) is { } d && d > TimeSpan.Zero
                 ? d
                 : throw new ArgumentException($"--auth-token: invalid ttl \"{ttlText}\" (want a positive duration such as 5m or 1h30m)");
         }
@@ -196,53 +196,4 @@ internal static class AuthTokenSpec
 
     private static bool SamePublicKey(AsymmetricAlgorithm a, AsymmetricAlgorithm b) =>
         a.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(b.ExportSubjectPublicKeyInfo());
-
-    /// <summary>Go's <c>time.ParseDuration</c> for non-negative values (<c>300ms</c>, <c>5m</c>,
-    /// <c>1h30m</c>; units ns, us, µs, ms, s, m, h); null when malformed.</summary>
-    public static TimeSpan? ParseGoDuration(string text)
-    {
-        if (text == "0")
-        {
-            return TimeSpan.Zero;
-        }
-        var ticks = 0.0;
-        var i = 0;
-        if (text.Length == 0)
-        {
-            return null;
-        }
-        while (i < text.Length)
-        {
-            var start = i;
-            while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
-            {
-                i++;
-            }
-            if (!double.TryParse(text.AsSpan(start, i - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
-            {
-                return null;
-            }
-            var unitStart = i;
-            while (i < text.Length && !char.IsAsciiDigit(text[i]) && text[i] != '.')
-            {
-                i++;
-            }
-            double? unitTicks = text[unitStart..i] switch
-            {
-                "ns" => TimeSpan.TicksPerMillisecond / 1e6,
-                "us" or "µs" or "μs" => TimeSpan.TicksPerMillisecond / 1e3,
-                "ms" => TimeSpan.TicksPerMillisecond,
-                "s" => TimeSpan.TicksPerSecond,
-                "m" => TimeSpan.TicksPerMinute,
-                "h" => TimeSpan.TicksPerHour,
-                _ => null,
-            };
-            if (unitTicks is null)
-            {
-                return null;
-            }
-            ticks += number * unitTicks.Value;
-        }
-        return ticks > TimeSpan.MaxValue.Ticks ? null : TimeSpan.FromTicks((long)ticks);
-    }
 }
