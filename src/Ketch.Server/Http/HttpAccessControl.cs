@@ -25,6 +25,7 @@ internal sealed class HttpAccessControl(KetchServerOptions options)
     private readonly HashSet<string>? _cors = AllowList(options.CorsOrigins);
     private readonly HashSet<string>? _hosts = AllowList(options.HostWhitelist);
     private readonly ILogger _log = options.LoggerFactory.CreateLogger("ketch.http");
+    private readonly bool _metricsListeners = options.ListenMetricsUrls.Count > 0;
 
     /// <summary>Null when every value is allowed (empty or containing <c>*</c>).</summary>
     private static HashSet<string>? AllowList(IReadOnlyList<string> values) =>
@@ -32,7 +33,7 @@ internal sealed class HttpAccessControl(KetchServerOptions options)
 
     public Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
-        if (http.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnection) == true)
+        if (_metricsListeners && http.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnection) == true)
         {
             if (http.Request.Path.Value is "/metrics" or "/health")
             {
