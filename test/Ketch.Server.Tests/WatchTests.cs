@@ -31,6 +31,11 @@ public sealed class WatchTests(SingleMemberFixture fixture) : IClassFixture<Sing
         var created2 = await Next(call);
         Assert.True(created2.Created);
         Assert.Equal(77, created2.WatchId);
+        // The same id again: refused, answered with id -1 (as etcd), and watcher 77 goes on.
+        await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("w1/b"), WatchId = 77 } });
+        var duplicate = await Next(call);
+        Assert.Equal((true, true, -1L, "mvcc: duplicate watch ID provided on the WatchStream"),
+            (duplicate.Created, duplicate.Canceled, duplicate.WatchId, duplicate.CancelReason));
 
         await M.Kv.PutAsync(new PutRequest { Key = B("w1/a"), Value = B("new") });
         var ev = await Next(call);

@@ -114,7 +114,7 @@ internal sealed class WatchSession : IAsyncDisposable
             await SendAsync(new WatchResponse
             {
                 Header = _member.Header(),
-                WatchId = c.WatchId,
+                WatchId = -1, // etcd answers with no watch id: the one asked for belongs to the other watcher
                 Created = true,
                 Canceled = true,
                 CancelReason = "mvcc: duplicate watch ID provided on the WatchStream",
