@@ -31,6 +31,10 @@ public sealed class FaultTests
         var health = await http.GetAsync(survivor.ClientUrl + "/health");
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Equal("{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}", await health.Content.ReadAsStringAsync());
+        // ?serializable=true asks about the member alone (kubeadm's liveness probe): it is alive.
+        var alone = await http.GetAsync(survivor.ClientUrl + "/health?serializable=true");
+        Assert.Equal(System.Net.HttpStatusCode.OK, alone.StatusCode);
+        Assert.Equal("{\"health\":\"true\",\"reason\":\"\"}", await alone.Content.ReadAsStringAsync());
         // etcdctl endpoint status shows it in its errors, as etcd reports it.
         var status = await survivor.Maintenance.StatusAsync(new StatusRequest());
         Assert.Equal(0UL, status.Leader);
@@ -92,6 +96,10 @@ public sealed class FaultTests
             var health = await http.GetAsync(m.ClientUrl + "/health");
             Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
             Assert.Equal("{\"health\":\"false\",\"reason\":\"ALARM NOSPACE\"}", await health.Content.ReadAsStringAsync());
+            // etcd 3.5's ?exclude=: kubeadm's probes ignore NOSPACE so that a full member is not restarted.
+            var excluded = await http.GetAsync(m.ClientUrl + "/health?exclude=NOSPACE");
+            Assert.Equal(System.Net.HttpStatusCode.OK, excluded.StatusCode);
+            Assert.Equal("{\"health\":\"true\",\"reason\":\"\"}", await excluded.Content.ReadAsStringAsync());
         }
         await m.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Nospace });
         Assert.Empty((await m.Maintenance.AlarmAsync(new AlarmRequest())).Alarms);

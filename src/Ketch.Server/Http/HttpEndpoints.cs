@@ -177,21 +177,28 @@ internal static class HttpEndpoints
         MapGateway<AuthRoleRevokePermissionRequest, AuthRoleRevokePermissionResponse>(app, "/v3/auth/role/revoke", member, auth, AuthService.RoleRevokePermissionAsync);
     }
 
-    /// <summary>etcd's /health: false with a reason on an alarm, without a leader, or when a
-    /// linearizable read fails.</summary>
+    /// <summary>
+    /// etcd's /health: false with a reason on an alarm, without a leader, or when a linearizable
+    /// read fails. As etcd 3.5: <c>?exclude=NOSPACE</c> (repeatable) ignores those alarms, and
+    /// <c>?serializable=true</c> asks about this member alone (no leader needed, a local read), which
+    /// kubeadm's liveness and startup probes use so that a member is not restarted for the loss of
+    /// its quorum. Only the first alarm not excluded is named, as etcd.
+    /// </summary>
     private static async Task<IResult> HealthAsync(MemberContext member, HttpContext http)
     {
+        var excluded = http.Request.Query["exclude"].Where(a => !string.IsNullOrEmpty(a)).ToHashSet(StringComparer.Ordinal);
+        var serializable = string.Equals(http.Request.Query["serializable"].ToString(), "true", StringComparison.Ordinal);
         string? reason = null;
-        var alarms = member.Loop.Membership.Alarms;
-        if (alarms.Count > 0)
+        var alarm = member.Loop.Membership.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()).FirstOrDefault(a => !excluded.Contains(a));
+        if (alarm is not null)
         {
-            reason = "ALARM " + string.Join(",", alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()));
+            reason = "ALARM " + alarm;
         }
-        else if (member.Loop.Leader == 0)
+        else if (!serializable && member.Loop.Leader == 0)
         {
             reason = "RAFT NO LEADER";
         }
-        else
+        else if (!serializable)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
             cts.CancelAfter(TimeSpan.FromSeconds(1));
