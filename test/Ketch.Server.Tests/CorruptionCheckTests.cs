@@ -49,6 +49,9 @@ public sealed class CorruptionCheckTests
         var health = await http.GetAsync(leader.ClientUrl + "/health");
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Equal("{\"health\":\"false\",\"reason\":\"ALARM CORRUPT\"}", await health.Content.ReadAsStringAsync());
+        var ready = await http.GetAsync(leader.ClientUrl + "/readyz");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.StartsWith("[-]data_corruption failed: alarm activated: CORRUPT\n", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -35,6 +35,14 @@ public sealed class FaultTests
         var alone = await http.GetAsync(survivor.ClientUrl + "/health?serializable=true");
         Assert.Equal(System.Net.HttpStatusCode.OK, alone.StatusCode);
         Assert.Equal("{\"health\":\"true\",\"reason\":\"\"}", await alone.Content.ReadAsStringAsync());
+        // /livez: alive (do not restart it); /readyz: not ready, and says which check failed.
+        Assert.Equal("ok\n", await http.GetStringAsync(survivor.ClientUrl + "/livez"));
+        var ready = await http.GetAsync(survivor.ClientUrl + "/readyz");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var readyLines = (await ready.Content.ReadAsStringAsync()).Split('\n');
+        Assert.Equal("[+]data_corruption ok", readyLines[0]);
+        Assert.StartsWith("[-]linearizable_read failed: etcdserver: ", readyLines[2], StringComparison.Ordinal);
+        Assert.Equal("readyz check failed", readyLines[4]);
         // etcdctl endpoint status shows it in its errors, as etcd reports it.
         var status = await survivor.Maintenance.StatusAsync(new StatusRequest());
         Assert.Equal(0UL, status.Leader);

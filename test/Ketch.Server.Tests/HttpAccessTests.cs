@@ -71,6 +71,11 @@ public sealed class HttpAccessTests
         using var http = Http1();
         Assert.Contains("etcd_server_has_leader 1", await http.GetStringAsync(metricsUrl + "/metrics"), StringComparison.Ordinal);
         Assert.Equal("{\"health\":\"true\",\"reason\":\"\"}", await http.GetStringAsync(metricsUrl + "/health"));
+        // etcd 3.5.11's probes, which kubeadm points at the metrics URL.
+        Assert.Equal("ok\n", await http.GetStringAsync(metricsUrl + "/livez"));
+        Assert.Equal("ok\n", await http.GetStringAsync(metricsUrl + "/readyz"));
+        Assert.Equal("[+]data_corruption ok\n[+]serializable_read ok\n[+]linearizable_read ok\n[+]non_learner ok\nok\n", await http.GetStringAsync(metricsUrl + "/readyz?verbose"));
+        Assert.Equal("[+]serializable_read excluded: ok\nok\n", await http.GetStringAsync(metricsUrl + "/livez?verbose&exclude=serializable_read"));
         var gateway = await http.PostAsync(metricsUrl + "/v3/kv/range", new StringContent("{\"key\":\"YQ==\"}"));
         Assert.Equal(HttpStatusCode.NotFound, gateway.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(metricsUrl + "/version")).StatusCode);

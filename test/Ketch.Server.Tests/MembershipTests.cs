@@ -99,6 +99,9 @@ public sealed class MembershipTests
             var put = await http.PostAsync(client + "/v3/kv/put", new StringContent("{\"key\":\"YQ==\",\"value\":\"eA==\"}"));
             Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, put.StatusCode);
             Assert.Contains("etcdserver: rpc not supported for learner", await put.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            var ready = await http.GetAsync(client + "/readyz?verbose");
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("[-]non_learner failed: this member is a learner\n", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         Assert.Equal(0, (await m1.Kv.RangeAsync(new RangeRequest { Key = B("mb/on-learner") })).Count);
         // One learner at a time, as etcd; and no member may take another's peer URL.

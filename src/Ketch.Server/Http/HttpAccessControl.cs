@@ -13,8 +13,9 @@ namespace Ketch.Server.Http;
 /// <item>CORS headers for the origins in <c>--cors</c> (<c>*</c> by default, as etcd), and a
 /// preflight <c>OPTIONS</c> answered with 200 and no body;</item>
 /// <item>etcd 3.4's <c>/v3beta/</c> prefix served as <c>/v3/</c>;</item>
-/// <item>a connection accepted on a <c>--listen-metrics-urls</c> URL reaches only <c>/metrics</c>
-/// and <c>/health</c>, with none of the checks above (etcd serves those URLs from a separate mux).</item>
+/// <item>a connection accepted on a <c>--listen-metrics-urls</c> URL reaches only <c>/metrics</c>,
+/// <c>/health</c>, <c>/livez</c> and <c>/readyz</c>, with none of the checks above (etcd serves
+/// those URLs from a separate mux).</item>
 /// </list>
 /// </summary>
 internal sealed class HttpAccessControl(KetchServerOptions options)
@@ -35,7 +36,7 @@ internal sealed class HttpAccessControl(KetchServerOptions options)
     {
         if (_metricsListeners && http.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnection) == true)
         {
-            if (http.Request.Path.Value is "/metrics" or "/health")
+            if (http.Request.Path.Value is "/metrics" or "/health" or "/livez" or "/readyz")
             {
                 return next(http);
             }

@@ -29,6 +29,8 @@ internal static class HttpEndpoints
         app.MapGet("/version", () => Results.Text(
             $"{{\"etcdserver\":\"{EtcdVersion.Server}\",\"etcdcluster\":\"{EtcdVersion.Cluster}\"}}", "application/json"));
         app.MapGet("/health", (Delegate)((HttpContext http) => HealthAsync(member, http)));
+        app.MapGet("/livez", (Delegate)((HttpContext http) => HealthChecks.LivezAsync(member, http)));
+        app.MapGet("/readyz", (Delegate)((HttpContext http) => HealthChecks.ReadyzAsync(member, http)));
         app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop), "text/plain; version=0.0.4; charset=utf-8"));
         MapGateway<RangeRequest, RangeResponse>(app, "/v3/kv/range", member, auth, KvService.RangeAsync);
         MapGateway<PutRequest, PutResponse>(app, "/v3/kv/put", member, auth, KvService.PutAsync);
