@@ -119,6 +119,10 @@ public sealed record KetchServerOptions
     /// <summary>Interval of the progress notifications for watchers that asked for them.</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Restart this member's data as a one-member cluster (etcd's <c>--force-new-cluster</c>,
+    /// see <see cref="Member.ForceNewCluster"/>); ignored without existing data.</summary>
+    public bool ForceNewCluster { get; init; }
+
     /// <summary>Whether a member compares its data with its peers' before it serves clients
     /// (etcd's <c>--experimental-initial-corrupt-check</c>).</summary>
     public bool InitialCorruptCheck { get; init; }

@@ -68,7 +68,7 @@ internal static class ServerFlags
         new("grpc-keepalive-timeout", FlagKind.Duration, "20s", "How long the server waits for the answer to its ping before closing the connection (0 disables)."),
         new("grpc-keepalive-min-time", FlagKind.Duration, "5s", "Minimum interval between a client's pings.", "ketch answers every client ping and closes no connection for pinging often"),
         new("max-concurrent-streams", FlagKind.Long, "4294967295", "Maximum number of concurrent streams (calls, watches, keep-alives) on one client connection."),
-        new("force-new-cluster", FlagKind.Bool, "false", "Not supported by ketch: recover a member with --initial-cluster-state new from a snapshot instead."),
+        new("force-new-cluster", FlagKind.Bool, "false", "Force to create a new one-member cluster from this member's data (the others are removed; uncommitted entries are dropped)."),
         new("enable-v2", FlagKind.Bool, "false", "Not supported by ketch (the v2 API): only false is accepted."),
         new("experimental-enable-v2v3", FlagKind.Text, "", "Not supported by ketch (the v2 API): only empty is accepted."),
         new("discovery", FlagKind.Text, "", "Not supported by ketch: bootstrap with --initial-cluster."),
@@ -236,7 +236,6 @@ internal static class ServerFlags
         {
             throw new ArgumentException($"unknown log level \"{v["log-level"]}\"");
         }
-        Unsupported(v, "force-new-cluster", "false", "--force-new-cluster is not supported: restore a snapshot into a new one-member cluster instead (ketchctl snapshot restore)");
         Unsupported(v, "enable-v2", "false", "--enable-v2: the v2 API is not served by ketch");
         Unsupported(v, "experimental-enable-v2v3", "", "--experimental-enable-v2v3: the v2 API is not served by ketch");
         Unsupported(v, "discovery", "", "--discovery is not supported: bootstrap with --initial-cluster");
@@ -313,6 +312,7 @@ internal static class ServerFlags
             AuthTokenTtlSeconds = Int(v, "auth-token-ttl"),
             BcryptCost = Int(v, "bcrypt-cost"),
             WatchProgressNotifyInterval = progressInterval,
+            ForceNewCluster = bool.Parse(v["force-new-cluster"]),
             InitialCorruptCheck = bool.Parse(v["experimental-initial-corrupt-check"]),
             CorruptCheckInterval = Duration(v, "experimental-corrupt-check-time"),
             ListenMetricsUrls = Urls(v["listen-metrics-urls"]),

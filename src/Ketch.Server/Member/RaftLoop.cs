@@ -155,6 +155,10 @@ internal sealed partial class RaftLoop : IAsyncDisposable
             if (WalStorage.Exists(walDir))
             {
                 storage = WalStorage.Open(walDir, walOptions, keepSnapshots);
+                if (options.ForceNewCluster)
+                {
+                    ForceNewCluster.Rewrite(storage, storage.Metadata.MemberId, log);
+                }
                 kv = FinishSnapshotInstall(options, storage, kv);
                 membership.Recover(kv);
                 membership.ClusterId = storage.Metadata.ClusterId;
