@@ -143,8 +143,13 @@ public sealed class KvTests(SingleMemberFixture fixture) : IClassFixture<SingleM
                 },
             },
         };
-        Assert.True((await M.Kv.TxnAsync(nested)).Succeeded);
+        var outer = await M.Kv.TxnAsync(nested);
+        Assert.True(outer.Succeeded);
         Assert.Equal(1, (await M.Kv.RangeAsync(new RangeRequest { Key = B("kv4b/n2") })).Count);
+        // As etcd: only the outer response's header carries the revision.
+        Assert.True(outer.Header.Revision > 0);
+        Assert.Equal(0, outer.Responses[0].ResponseTxn.Header.Revision);
+        Assert.False(outer.Responses[0].ResponseTxn.Succeeded);
     }
 
     [Fact]

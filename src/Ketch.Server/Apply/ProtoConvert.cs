@@ -153,6 +153,12 @@ internal static class ProtoConvert
         return resp;
     }
 
+    private static Rpc.TxnResponse Nested(Rpc.TxnResponse r)
+    {
+        r.Header = new Rpc.ResponseHeader();
+        return r;
+    }
+
     public static Rpc.TxnResponse ToProto(TxnResponse r)
     {
         var resp = new Rpc.TxnResponse { Succeeded = r.Succeeded, Header = new Rpc.ResponseHeader { Revision = r.Revision } };
@@ -163,7 +169,8 @@ internal static class ProtoConvert
                 { Range: { } x } => new Rpc.ResponseOp { ResponseRange = ToProto(x) },
                 { Put: { } x } => new Rpc.ResponseOp { ResponsePut = ToProto(x) },
                 { DeleteRange: { } x } => new Rpc.ResponseOp { ResponseDeleteRange = ToProto(x) },
-                { Txn: { } x } => new Rpc.ResponseOp { ResponseTxn = ToProto(x) },
+                // etcd fills in only the outer txn's header: a nested one's carries no revision.
+                { Txn: { } x } => new Rpc.ResponseOp { ResponseTxn = Nested(ToProto(x)) },
                 _ => new Rpc.ResponseOp(),
             });
         }
