@@ -172,6 +172,10 @@ public sealed partial class KvStore : IDisposable
 
     /// <summary>Writes the pending batch, with the consistent index when it moved. Caller holds
     /// <see cref="_lock"/>.</summary>
+    /// <summary>Called with the duration of each commit of the write batch (a metrics hook; runs
+    /// under the store's lock, so it must be quick).</summary>
+    public Action<TimeSpan>? CommitObserver { get; set; }
+
     private void CommitBatch()
     {
         if (_consistentIndexDirty)
@@ -182,7 +186,9 @@ public sealed partial class KvStore : IDisposable
             _backend.PutBucket(BackendBucket.Meta, s_consistentIndexKey, v);
             _consistentIndexDirty = false;
         }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         _backend.Commit();
+        CommitObserver?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>A commit that the write path asks for once the batch is big: inside an entry's

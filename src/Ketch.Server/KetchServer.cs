@@ -201,6 +201,7 @@ public sealed class KetchServer : IAsyncDisposable
             o.MaxSendMessageSize = null;
             o.EnableDetailedErrors = false;
             // Tokens and permissions for every call (etcd's auth), ahead of the services.
+            o.Interceptors.Add<GrpcMetricsInterceptor>();
             o.Interceptors.Add<LearnerGate>();
             o.Interceptors.Add<Auth.AuthInterceptor>();
         });

@@ -119,6 +119,9 @@ public sealed record KetchServerOptions
     /// <summary>Interval of the progress notifications for watchers that asked for them.</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>etcd's <c>--metrics=extensive</c>: also the gRPC handling-time histograms.</summary>
+    public bool ExtensiveMetrics { get; init; }
+
     /// <summary>Restart this member's data as a one-member cluster (etcd's <c>--force-new-cluster</c>,
     /// see <see cref="Member.ForceNewCluster"/>); ignored without existing data.</summary>
     public bool ForceNewCluster { get; init; }

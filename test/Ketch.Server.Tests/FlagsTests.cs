@@ -165,6 +165,8 @@ public sealed class FlagsTests
         Assert.Equal(int.MaxValue, d.MaxConcurrentStreams);
         Assert.False(d.ForceNewCluster);
         Assert.True(Parse(["--force-new-cluster"]).ForceNewCluster);
+        Assert.False(d.ExtensiveMetrics);
+        Assert.True(Parse(["--metrics=extensive"]).ExtensiveMetrics);
         Assert.Equal("info", ServerFlags.LogLevel(ServerFlags.ParseRaw([], new Hashtable())));
         Assert.Equal("debug", ServerFlags.LogLevel(ServerFlags.ParseRaw(["--debug"], new Hashtable())));
 
@@ -198,7 +200,7 @@ public sealed class FlagsTests
     {
         Assert.Empty(ServerFlags.WithoutEffect(ServerFlags.ParseRaw([], new Hashtable())));
         Assert.Equal(
-            ["--backend-batch-limit=5 has no effect: the MVCC backend is RocksDB, which commits each applied batch", "--metrics=extensive has no effect: ketch exports the same series at either level"],
+            ["--backend-batch-limit=5 has no effect: the MVCC backend is RocksDB, which commits each applied batch"],
             ServerFlags.WithoutEffect(ServerFlags.ParseRaw(["--metrics=extensive", "--backend-batch-limit=5", "--experimental-initial-corrupt-check"], new Hashtable())));
     }
 

@@ -31,7 +31,7 @@ internal static class HttpEndpoints
         app.MapGet("/health", (Delegate)((HttpContext http) => HealthAsync(member, http)));
         app.MapGet("/livez", (Delegate)((HttpContext http) => HealthChecks.LivezAsync(member, http)));
         app.MapGet("/readyz", (Delegate)((HttpContext http) => HealthChecks.ReadyzAsync(member, http)));
-        app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop, member.Options.EffectiveQuotaBytes), "text/plain; version=0.0.4; charset=utf-8"));
         MapGateway<RangeRequest, RangeResponse>(app, "/v3/kv/range", member, auth, KvService.RangeAsync);
         MapGateway<PutRequest, PutResponse>(app, "/v3/kv/put", member, auth, KvService.PutAsync);
         MapGateway<DeleteRangeRequest, DeleteRangeResponse>(app, "/v3/kv/deleterange", member, auth, KvService.DeleteRangeAsync);
@@ -213,6 +213,7 @@ internal static class HttpEndpoints
                 reason = "QGET ERROR";
             }
         }
+        member.Metrics.HealthChecked(reason is null);
         var body = $"{{\"health\":\"{(reason is null ? "true" : "false")}\",\"reason\":\"{reason}\"}}";
         return Results.Text(body, "application/json", Encoding.UTF8, reason is null ? 200 : 503);
     }

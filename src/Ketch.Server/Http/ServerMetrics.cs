@@ -7,18 +7,21 @@ namespace Ketch.Server.Http;
 
 /// <summary>
 /// The member's metrics, rendered as Prometheus text on <c>/metrics</c> under etcd's names (the
-/// ones dashboards and clients read). Counters are lock-free; the WAL fsync histogram uses
-/// etcd's buckets (1 ms doubling, 14 buckets).
+/// ones dashboards, clients and the usual etcd alerts read). Counters are lock-free; the WAL fsync
+/// and backend commit histograms use etcd's buckets (1 ms doubling, 14 buckets).
 /// </summary>
-internal sealed class ServerMetrics
+internal sealed class ServerMetrics(bool extensive = false)
 {
-    private static readonly double[] s_fsyncBuckets = [.. Enumerable.Range(0, 14).Select(i => 0.001 * Math.Pow(2, i))];
-    private readonly long[] _fsyncCounts = new long[s_fsyncBuckets.Length];
-    private long _fsyncTotal;
-    private long _fsyncSumMicros;
+    private readonly Histogram _fsync = new(Histogram.DiskBuckets);
+    private readonly Histogram _backendCommit = new(Histogram.DiskBuckets);
     private long _proposalsFailed;
     private long _proposalsCommitted;
     private long _leaderChanges;
+    private long _healthSuccess;
+    private long _healthFailures;
+
+    /// <summary>The gRPC server series (<see cref="GrpcMetrics"/>).</summary>
+    public GrpcMetrics Grpc { get; } = new(extensive);
 
     public void ProposalsCommitted() => Interlocked.Increment(ref _proposalsCommitted);
 
@@ -26,21 +29,15 @@ internal sealed class ServerMetrics
 
     public void LeaderChanged() => Interlocked.Increment(ref _leaderChanges);
 
-    public void ObserveFsync(TimeSpan duration)
-    {
-        var seconds = duration.TotalSeconds;
-        for (var i = 0; i < s_fsyncBuckets.Length; i++)
-        {
-            if (seconds <= s_fsyncBuckets[i])
-            {
-                Interlocked.Increment(ref _fsyncCounts[i]);
-            }
-        }
-        Interlocked.Increment(ref _fsyncTotal);
-        Interlocked.Add(ref _fsyncSumMicros, (long)(seconds * 1_000_000));
-    }
+    public void ObserveFsync(TimeSpan duration) => _fsync.Observe(duration);
 
-    public string Render(RaftLoop loop)
+    /// <summary>A commit of the MVCC backend's write batch (etcd's bbolt commit).</summary>
+    public void ObserveBackendCommit(TimeSpan duration) => _backendCommit.Observe(duration);
+
+    /// <summary>The outcome of a <c>/health</c> check.</summary>
+    public void HealthChecked(bool healthy) => Interlocked.Increment(ref healthy ? ref _healthSuccess : ref _healthFailures);
+
+    public string Render(RaftLoop loop, long quotaBytes)
     {
         var sb = new StringBuilder();
         Gauge(sb, "etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", loop.Leader != 0 ? 1 : 0);
@@ -53,17 +50,12 @@ internal sealed class ServerMetrics
         Gauge(sb, "etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", loop.Kv.DbSizeBytes);
         Gauge(sb, "etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", loop.Kv.DbSizeInUseBytes);
         Gauge(sb, "etcd_debugging_mvcc_current_revision", "The current revision of store.", loop.Kv.CurrentRevision);
-        sb.Append("# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n");
-        sb.Append("# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n");
-        for (var i = 0; i < s_fsyncBuckets.Length; i++)
-        {
-            sb.Append("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"").Append(Num(s_fsyncBuckets[i])).Append("\"} ")
-                .Append(Interlocked.Read(ref _fsyncCounts[i])).Append('\n');
-        }
-        var total = Interlocked.Read(ref _fsyncTotal);
-        sb.Append("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} ").Append(total).Append('\n');
-        sb.Append("etcd_disk_wal_fsync_duration_seconds_sum ").Append(Num(Interlocked.Read(ref _fsyncSumMicros) / 1e6)).Append('\n');
-        sb.Append("etcd_disk_wal_fsync_duration_seconds_count ").Append(total).Append('\n');
+        Gauge(sb, "etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", quotaBytes);
+        Counter(sb, "etcd_server_health_success", "The total number of successful health checks", Interlocked.Read(ref _healthSuccess));
+        Counter(sb, "etcd_server_health_failures", "The total number of failed health checks", Interlocked.Read(ref _healthFailures));
+        _fsync.Render(sb, "etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.");
+        _backendCommit.Render(sb, "etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.");
+        Grpc.Render(sb);
         sb.Append("# HELP etcd_server_version Which version is running. 1 for 'server_version' label with current version.\n");
         sb.Append("# TYPE etcd_server_version gauge\n");
         sb.Append("etcd_server_version{server_version=\"").Append(EtcdVersion.Server).Append("\"} 1\n");

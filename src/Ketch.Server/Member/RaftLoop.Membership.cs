@@ -192,6 +192,7 @@ internal sealed partial class RaftLoop
     private void InstallStore(string file)
     {
         Kv = RestoreStore(_options, file, Kv);
+        Kv.CommitObserver = Metrics.ObserveBackendCommit;
         _applier.Kv = Kv;
         _applier.LeaseKeys.Rebuild(Kv);
         var clusterId = Membership.ClusterId;

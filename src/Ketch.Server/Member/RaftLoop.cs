@@ -65,7 +65,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         _readExpireTicks = Math.Max(_readRetryTicks + 1, (long)options.EffectiveRequestTimeout.TotalMilliseconds / tickMs);
         _log = log;
         _time = options.TimeProvider;
+        Metrics = new Http.ServerMetrics(options.ExtensiveMetrics);
         Kv = kv;
+        Kv.CommitObserver = Metrics.ObserveBackendCommit;
         _storage = storage;
         Membership = membership;
         Lessor = lessor;
@@ -111,7 +113,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
 
     public KvStore Kv { get; private set; }
 
-    public Http.ServerMetrics Metrics { get; } = new();
+    public Http.ServerMetrics Metrics { get; }
 
     public int PendingProposals => _waiters.Count;
 
