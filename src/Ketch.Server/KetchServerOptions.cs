@@ -119,6 +119,23 @@ public sealed record KetchServerOptions
     /// <summary>Interval of the progress notifications for watchers that asked for them.</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Longest time before the MVCC backend commits its write batch (etcd's
+    /// <c>--backend-batch-interval</c>, 100 ms).</summary>
+    public TimeSpan BackendBatchInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Most operations in the MVCC backend's write batch before it commits (etcd's
+    /// <c>--backend-batch-limit</c>, 10,000).</summary>
+    public int BackendBatchLimit { get; init; } = 10_000;
+
+    /// <summary>The MVCC store's settings for <paramref name="directory"/> under these options.</summary>
+    internal Ketch.Mvcc.KvStoreOptions KvStoreOptions(string directory) => new()
+    {
+        Directory = directory,
+        TimeProvider = TimeProvider,
+        BatchInterval = BackendBatchInterval,
+        BatchLimit = BackendBatchLimit,
+    };
+
     /// <summary>etcd's <c>--metrics=extensive</c>: also the gRPC handling-time histograms.</summary>
     public bool ExtensiveMetrics { get; init; }
 

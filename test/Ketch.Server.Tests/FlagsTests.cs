@@ -167,6 +167,9 @@ public sealed class FlagsTests
         Assert.True(Parse(["--force-new-cluster"]).ForceNewCluster);
         Assert.False(d.ExtensiveMetrics);
         Assert.True(Parse(["--metrics=extensive"]).ExtensiveMetrics);
+        Assert.Equal((TimeSpan.FromMilliseconds(100), 10_000), (d.BackendBatchInterval, d.BackendBatchLimit));
+        var batch = Parse(["--backend-batch-interval=10ms", "--backend-batch-limit=500"]);
+        Assert.Equal((TimeSpan.FromMilliseconds(10), 500), (batch.BackendBatchInterval, batch.BackendBatchLimit));
         Assert.Equal("info", ServerFlags.LogLevel(ServerFlags.ParseRaw([], new Hashtable())));
         Assert.Equal("debug", ServerFlags.LogLevel(ServerFlags.ParseRaw(["--debug"], new Hashtable())));
 
@@ -200,8 +203,8 @@ public sealed class FlagsTests
     {
         Assert.Empty(ServerFlags.WithoutEffect(ServerFlags.ParseRaw([], new Hashtable())));
         Assert.Equal(
-            ["--backend-batch-limit=5 has no effect: the MVCC backend is RocksDB, which commits each applied batch"],
-            ServerFlags.WithoutEffect(ServerFlags.ParseRaw(["--metrics=extensive", "--backend-batch-limit=5", "--experimental-initial-corrupt-check"], new Hashtable())));
+            ["--experimental-compaction-batch-limit=5 has no effect: ketch's compaction does not take this setting"],
+            ServerFlags.WithoutEffect(ServerFlags.ParseRaw(["--metrics=extensive", "--experimental-compaction-batch-limit=5", "--backend-batch-limit=5", "--experimental-initial-corrupt-check"], new Hashtable())));
     }
 
     [Fact]

@@ -216,7 +216,7 @@ internal sealed partial class RaftLoop
         {
             Directory.Delete(tmp, recursive: true);
         }
-        var kvOptions = new KvStoreOptions { Directory = tmp, TimeProvider = options.TimeProvider };
+        var kvOptions = options.KvStoreOptions(tmp);
         using (var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
         {
             var restored = KvStore.Restore(input, kvOptions);

@@ -148,7 +148,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         // etcd: 0 means unlimited for --max-wals and --max-snapshots.
         var walOptions = new WalOptions { MaxOldSegments = options.MaxWals > 0 ? options.MaxWals : int.MaxValue };
         var keepSnapshots = options.MaxSnapshots > 0 ? options.MaxSnapshots : int.MaxValue;
-        var kv = KvStore.Open(new KvStoreOptions { Directory = Path.Combine(memberDir, "kv"), TimeProvider = options.TimeProvider });
+        var kv = KvStore.Open(options.KvStoreOptions(Path.Combine(memberDir, "kv")));
         try
         {
             var membership = new Membership();
