@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.Http;
 namespace Ketch.Server.Http;
 
 /// <summary>
-/// etcd's <c>/livez</c> and <c>/readyz</c> (etcd 3.5.11+, KEP-4331), which kubeadm's etcd static
+/// etcd's health endpoints: <c>/health</c> (<see cref="HealthAsync"/>), and <c>/livez</c> and
+/// <c>/readyz</c> (etcd 3.5.11+, KEP-4331), which kubeadm's etcd static
 /// pod probes use on the metrics URL: named checks, each reported as <c>[+]name ok</c> or
 /// <c>[-]name failed: reason</c>.
 /// <list type="bullet">
@@ -32,6 +33,45 @@ internal static class HealthChecks
         ("linearizable_read", LinearizableRead),
         ("non_learner", NonLearner),
     ];
+
+    /// <summary>
+    /// etcd's /health: false with a reason on an alarm, without a leader, or when a linearizable
+    /// read fails. As etcd 3.5: <c>?exclude=NOSPACE</c> (repeatable) ignores those alarms, and
+    /// <c>?serializable=true</c> asks about this member alone (no leader needed, a local read), which
+    /// kubeadm's liveness and startup probes use so that a member is not restarted for the loss of
+    /// its quorum. Only the first alarm not excluded is named, as etcd.
+    /// </summary>
+    public static async Task<IResult> HealthAsync(MemberContext member, HttpContext http)
+    {
+        var excluded = http.Request.Query["exclude"].Where(a => !string.IsNullOrEmpty(a)).ToHashSet(StringComparer.Ordinal);
+        var serializable = string.Equals(http.Request.Query["serializable"].ToString(), "true", StringComparison.Ordinal);
+        string? reason = null;
+        var alarm = member.Loop.Membership.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()).FirstOrDefault(a => !excluded.Contains(a));
+        if (alarm is not null)
+        {
+            reason = "ALARM " + alarm;
+        }
+        else if (!serializable && member.Loop.Leader == 0)
+        {
+            reason = "RAFT NO LEADER";
+        }
+        else if (!serializable)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            cts.CancelAfter(TimeSpan.FromSeconds(1));
+            try
+            {
+                await member.Loop.WaitLinearizableAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException)
+            {
+                reason = "QGET ERROR";
+            }
+        }
+        member.Metrics.HealthChecked(reason is null);
+        var body = $"{{\"health\":\"{(reason is null ? "true" : "false")}\",\"reason\":\"{reason}\"}}";
+        return Results.Text(body, "application/json", Encoding.UTF8, reason is null ? 200 : 503);
+    }
 
     public static Task LivezAsync(MemberContext member, HttpContext http) => RunAsync(member, http, "livez", s_livez);
 

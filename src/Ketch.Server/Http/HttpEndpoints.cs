@@ -28,7 +28,7 @@ internal static class HttpEndpoints
         var auth = new Auth.AuthInterceptor(member); // the gateway's permission checks, as for gRPC calls
         app.MapGet("/version", () => Results.Text(
             $"{{\"etcdserver\":\"{EtcdVersion.Server}\",\"etcdcluster\":\"{EtcdVersion.Cluster}\"}}", "application/json"));
-        app.MapGet("/health", (Delegate)((HttpContext http) => HealthAsync(member, http)));
+        app.MapGet("/health", (Delegate)((HttpContext http) => HealthChecks.HealthAsync(member, http)));
         app.MapGet("/livez", (Delegate)((HttpContext http) => HealthChecks.LivezAsync(member, http)));
         app.MapGet("/readyz", (Delegate)((HttpContext http) => HealthChecks.ReadyzAsync(member, http)));
         app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop, member.Options.EffectiveQuotaBytes), "text/plain; version=0.0.4; charset=utf-8"));
@@ -93,9 +93,9 @@ internal static class HttpEndpoints
         where TResp : class, IMessage<TResp> =>
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
         {
-            if (LearnerGate.Refuses(member, null))
+            if (RefuseOnLearner(member, null) is { } refused)
             {
-                await Error(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail).ExecuteAsync(http).ConfigureAwait(false);
+                await refused.ExecuteAsync(http).ConfigureAwait(false);
                 return;
             }
             List<TReq> requests;
@@ -103,7 +103,7 @@ internal static class HttpEndpoints
             {
                 requests = GatewayStreams.ParseAll(await ReadBodyBytesAsync(http).ConfigureAwait(false), ParseRequest<TReq>);
             }
-            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException or System.Text.Json.JsonException)
+            catch (Exception e) when (IsBadBody(e) || e is System.Text.Json.JsonException)
             {
                 // etcd's grpc-gateway reports a bad message on a bidirectional stream as code 2
                 // (Unknown), HTTP 500, where a unary or server-streaming call gets 3, HTTP 400.
@@ -120,18 +120,17 @@ internal static class HttpEndpoints
         where TResp : class, IMessage<TResp> =>
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
         {
-            if (LearnerGate.Refuses(member, null))
+            if (RefuseOnLearner(member, null) is { } refused)
             {
-                await Error(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail).ExecuteAsync(http).ConfigureAwait(false);
+                await refused.ExecuteAsync(http).ConfigureAwait(false);
                 return;
             }
             TReq request;
             try
             {
-                var text = await ReadBodyAsync(http).ConfigureAwait(false);
-                request = string.IsNullOrWhiteSpace(text) ? new TReq() : ParseRequest<TReq>(text);
+                request = await ParseBodyAsync<TReq>(http).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException)
+            catch (Exception e) when (IsBadBody(e))
             {
                 await Error(StatusCode.InvalidArgument, e.Message).ExecuteAsync(http).ConfigureAwait(false);
                 return;
@@ -179,45 +178,6 @@ internal static class HttpEndpoints
         MapGateway<AuthRoleRevokePermissionRequest, AuthRoleRevokePermissionResponse>(app, "/v3/auth/role/revoke", member, auth, AuthService.RoleRevokePermissionAsync);
     }
 
-    /// <summary>
-    /// etcd's /health: false with a reason on an alarm, without a leader, or when a linearizable
-    /// read fails. As etcd 3.5: <c>?exclude=NOSPACE</c> (repeatable) ignores those alarms, and
-    /// <c>?serializable=true</c> asks about this member alone (no leader needed, a local read), which
-    /// kubeadm's liveness and startup probes use so that a member is not restarted for the loss of
-    /// its quorum. Only the first alarm not excluded is named, as etcd.
-    /// </summary>
-    private static async Task<IResult> HealthAsync(MemberContext member, HttpContext http)
-    {
-        var excluded = http.Request.Query["exclude"].Where(a => !string.IsNullOrEmpty(a)).ToHashSet(StringComparer.Ordinal);
-        var serializable = string.Equals(http.Request.Query["serializable"].ToString(), "true", StringComparison.Ordinal);
-        string? reason = null;
-        var alarm = member.Loop.Membership.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()).FirstOrDefault(a => !excluded.Contains(a));
-        if (alarm is not null)
-        {
-            reason = "ALARM " + alarm;
-        }
-        else if (!serializable && member.Loop.Leader == 0)
-        {
-            reason = "RAFT NO LEADER";
-        }
-        else if (!serializable)
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-            cts.CancelAfter(TimeSpan.FromSeconds(1));
-            try
-            {
-                await member.Loop.WaitLinearizableAsync(cts.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is RpcException or OperationCanceledException)
-            {
-                reason = "QGET ERROR";
-            }
-        }
-        member.Metrics.HealthChecked(reason is null);
-        var body = $"{{\"health\":\"{(reason is null ? "true" : "false")}\",\"reason\":\"{reason}\"}}";
-        return Results.Text(body, "application/json", Encoding.UTF8, reason is null ? 200 : 503);
-    }
-
     private static void MapGateway<TReq, TResp>(IEndpointRouteBuilder app, string path, MemberContext member, Auth.AuthInterceptor auth, Func<MemberContext, TReq, CancellationToken, Task<TResp>> handler)
         where TReq : IMessage<TReq>, new()
         where TResp : IMessage<TResp> =>
@@ -235,24 +195,15 @@ internal static class HttpEndpoints
             TReq request;
             try
             {
-                var text = await ReadBodyAsync(http).ConfigureAwait(false);
-                request = string.IsNullOrWhiteSpace(text) ? new TReq() : ParseRequest<TReq>(text);
+                request = await ParseBodyAsync<TReq>(http).ConfigureAwait(false);
             }
-            catch (InvalidProtocolBufferException e)
+            catch (Exception e) when (IsBadBody(e))
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
             }
-            catch (InvalidJsonException e)
+            if (RefuseOnLearner(member, request) is { } refused)
             {
-                return Error(StatusCode.InvalidArgument, e.Message);
-            }
-            catch (FormatException e)
-            {
-                return Error(StatusCode.InvalidArgument, e.Message);
-            }
-            if (LearnerGate.Refuses(member, request))
-            {
-                return Error(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail);
+                return refused;
             }
             Auth.AuthInfo? caller = null;
             var sender = new Auth.RequestAuth("", member.Loop.Auth.Revision);
@@ -271,6 +222,22 @@ internal static class HttpEndpoints
                 return Error(e.StatusCode, e.Status.Detail);
             }
         }));
+    }
+
+    /// <summary>The answer of a learner to a gateway call it does not serve (<see cref="LearnerGate"/>;
+    /// null <paramref name="request"/>: a stream), or null when it serves it.</summary>
+    private static IResult? RefuseOnLearner(MemberContext member, object? request) =>
+        LearnerGate.Refuses(member, request) ? Error(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail) : null;
+
+    /// <summary>A request body that is not a valid message: what the parsers below throw.</summary>
+    private static bool IsBadBody(Exception e) => e is InvalidProtocolBufferException or InvalidJsonException or FormatException;
+
+    /// <summary>The body's one request message; an empty body is the empty message.</summary>
+    private static async Task<TReq> ParseBodyAsync<TReq>(HttpContext http)
+        where TReq : IMessage<TReq>, new()
+    {
+        var text = await ReadBodyAsync(http).ConfigureAwait(false);
+        return string.IsNullOrWhiteSpace(text) ? new TReq() : ParseRequest<TReq>(text);
     }
 
     /// <summary>One request message from its JSON (<see cref="GatewayEnums"/>).</summary>

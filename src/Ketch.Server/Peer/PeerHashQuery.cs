@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using Ketch.Mvcc;
 using Ketch.Server.Snapshots;
 
@@ -21,42 +20,27 @@ internal static class PeerHashQuery
     /// <summary>Asks the member <paramref name="to"/> at <paramref name="peerUrls"/> (the first that
     /// answers) for its hash at <paramref name="revision"/>.</summary>
     /// <exception cref="IOException">No URL answered (the messages say why), or the member refused the handshake.</exception>
-    public static async Task<PeerHash> FetchAsync(IReadOnlyList<string> peerUrls, ulong clusterId, ulong from, ulong to, long revision,
+    public static Task<PeerHash> FetchAsync(IReadOnlyList<string> peerUrls, ulong clusterId, ulong from, ulong to, long revision,
         Tls.TlsCredentials? tls, TimeSpan timeout, CancellationToken ct)
     {
-        var errors = new List<string>();
-        foreach (var url in peerUrls)
+        var request = new byte[PeerHandshake.Bytes + 8];
+        PeerHandshake.Write(clusterId, from, to, PeerStreamKind.Hash).CopyTo(request, 0);
+        BinaryPrimitives.WriteInt64LittleEndian(request.AsSpan(PeerHandshake.Bytes), revision);
+        return PeerQuery.AskAsync(peerUrls, tls, timeout, request, ReadAsync, ct);
+    }
+
+    private static async Task<PeerHash> ReadAsync(Stream stream, string url, CancellationToken ct)
+    {
+        var status = new byte[1];
+        await stream.ReadExactlyAsync(status, ct).ConfigureAwait(false);
+        if (status[0] != PeerHandshake.Accepted)
         {
-            try
-            {
-                var uri = new Uri(url);
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                deadline.CancelAfter(timeout);
-                using var client = new TcpClient { NoDelay = true };
-                await client.ConnectAsync(uri.Host == "localhost" ? "127.0.0.1" : uri.Host, uri.Port, deadline.Token).ConfigureAwait(false);
-                await using var stream = await PeerConnection.DialAsync(client, uri, tls, deadline.Token).ConfigureAwait(false);
-                var request = new byte[PeerHandshake.Bytes + 8];
-                PeerHandshake.Write(clusterId, from, to, PeerStreamKind.Hash).CopyTo(request, 0);
-                BinaryPrimitives.WriteInt64LittleEndian(request.AsSpan(PeerHandshake.Bytes), revision);
-                await stream.WriteAsync(request, deadline.Token).ConfigureAwait(false);
-                var status = new byte[1];
-                await stream.ReadExactlyAsync(status, deadline.Token).ConfigureAwait(false);
-                if (status[0] != PeerHandshake.Accepted)
-                {
-                    throw new IOException($"{url} refused the hash query (handshake answer {status[0]})");
-                }
-                var answer = new byte[AnswerBytes];
-                await stream.ReadExactlyAsync(answer, deadline.Token).ConfigureAwait(false);
-                return new PeerHash((PeerHashResult)answer[0], BinaryPrimitives.ReadUInt32LittleEndian(answer.AsSpan(1)),
-                    BinaryPrimitives.ReadInt64LittleEndian(answer.AsSpan(5)), BinaryPrimitives.ReadInt64LittleEndian(answer.AsSpan(13)));
-            }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or System.Security.Authentication.AuthenticationException or UriFormatException)
-            {
-                ct.ThrowIfCancellationRequested();
-                errors.Add($"{url}: {(e is OperationCanceledException ? "timed out" : e.Message)}");
-            }
+            throw new IOException($"refused the hash query (handshake answer {status[0]})");
         }
-        throw new IOException(string.Join("; ", errors));
+        var answer = new byte[AnswerBytes];
+        await stream.ReadExactlyAsync(answer, ct).ConfigureAwait(false);
+        return new PeerHash((PeerHashResult)answer[0], BinaryPrimitives.ReadUInt32LittleEndian(answer.AsSpan(1)),
+            BinaryPrimitives.ReadInt64LittleEndian(answer.AsSpan(5)), BinaryPrimitives.ReadInt64LittleEndian(answer.AsSpan(13)));
     }
 
     /// <summary>Reads the asker's revision from <paramref name="stream"/> and answers with the hash of
