@@ -53,6 +53,13 @@ public sealed partial class KvStore
                 return (queued, PullStep.Response);
             }
 
+            if (w.State == WatcherState.Synced && w.ProgressDeferred && !StartsLater(w))
+            {
+                // Synced and nothing queued: every event up to the current revision was read.
+                w.ProgressDeferred = false;
+                return (Progress(), PullStep.Response);
+            }
+
             return w.State switch
             {
                 WatcherState.Canceled => (null, PullStep.Finished),
@@ -62,15 +69,36 @@ public sealed partial class KvStore
         }
     }
 
-    internal bool RequestProgress(Watcher w)
+    internal bool RequestProgress(Watcher w, bool deferUntilSynced)
     {
         lock (_lock)
         {
-            // As etcd: only a synced watcher can promise that everything up to now was sent.
-            return w.State == WatcherState.Synced
-                && w.TryEnqueue(new WatchResponse { Revision = _currentRev, IsProgressNotify = true });
+            // A watcher from a future revision would learn of a revision before its start: none, as
+            // etcd since 3.5.22 (etcd-io/etcd#20229).
+            if (w.State == WatcherState.Synced && StartsLater(w))
+            {
+                return false;
+            }
+
+            // As etcd: only a synced watcher can promise that everything up to now was sent. Queued
+            // behind the events already queued, so it never runs ahead of them.
+            if (w.State == WatcherState.Synced && w.TryEnqueue(Progress()))
+            {
+                return true;
+            }
+
+            if (deferUntilSynced && w.State != WatcherState.Canceled)
+            {
+                w.ProgressDeferred = true;
+            }
+
+            return false;
         }
     }
+
+    private WatchResponse Progress() => new() { Revision = _currentRev, IsProgressNotify = true };
+
+    private bool StartsLater(Watcher w) => w.MinRev > _currentRev + 1;
 
     internal void CancelWatcher(Watcher w)
     {
@@ -174,9 +202,19 @@ public sealed partial class KvStore
             w.NextRev = next;
         }
 
-        return events.Count > 0
-            ? (new WatchResponse { Revision = _currentRev, Events = events }, PullStep.Response)
-            : (null, done ? PullStep.Wait : PullStep.Again);
+        if (events.Count > 0)
+        {
+            // A deferred progress notification follows on the next pull, after these events.
+            return (new WatchResponse { Revision = _currentRev, Events = events }, PullStep.Response);
+        }
+
+        if (done && w.ProgressDeferred)
+        {
+            w.ProgressDeferred = false;
+            return (Progress(), PullStep.Response);
+        }
+
+        return (null, done ? PullStep.Wait : PullStep.Again);
     }
 
     /// <summary>The key-value of <paramref name="key"/> just before revision <paramref name="main"/>, if known.</summary>

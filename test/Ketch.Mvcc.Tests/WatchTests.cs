@@ -152,6 +152,81 @@ public sealed class WatchTests : IDisposable
     }
 
     [Fact]
+    public async Task A_requested_progress_notification_waits_until_the_watcher_caught_up()
+    {
+        Put("a", "1"); // 2
+        Put("b", "1"); // 3
+        Put("a", "2"); // 4
+        using var w = _store.Watch(new WatchRequest { Key = B("a"), StartRevision = 2 });
+        Assert.False(w.RequestProgress(deferUntilSynced: true));
+
+        // The catch-up's events first, then the promise that nothing up to 4 is missing.
+        var events = (await Next(w))!.Events;
+        Assert.Equal([2L, 4L], events.Select(e => e.Kv.ModRevision));
+        var progress = await Next(w);
+        Assert.True(progress!.IsProgressNotify);
+        Assert.Equal(4, progress.Revision);
+    }
+
+    [Fact]
+    public async Task A_deferred_progress_notification_reaches_a_watcher_whose_catch_up_found_no_event()
+    {
+        // etcd-io/etcd#17557: a watcher from an old revision that matches nothing becomes synced
+        // without any event, and must still answer the request.
+        Put("b", "1"); // 2
+        Put("c", "1"); // 3
+        using var w = _store.Watch(new WatchRequest { Key = B("a"), StartRevision = 2 });
+        Assert.False(w.RequestProgress(deferUntilSynced: true));
+        var progress = await Next(w);
+        Assert.True(progress!.IsProgressNotify);
+        Assert.Equal(3, progress.Revision);
+
+        // Without deferral (the periodic notification) an unsynced watcher gets nothing later.
+        using var periodic = _store.Watch(new WatchRequest { Key = B("a"), StartRevision = 2 });
+        Assert.False(periodic.RequestProgress());
+        Put("a", "1"); // 4
+        var only = await Next(periodic);
+        Assert.False(only!.IsProgressNotify);
+        Assert.Equal(4, only.Events.Single().Kv.ModRevision);
+    }
+
+    [Fact]
+    public async Task A_watcher_from_a_future_revision_gets_no_progress_notification_before_its_start()
+    {
+        Put("a", "1"); // 2
+        using var w = _store.Watch(new WatchRequest { Key = B("a"), StartRevision = 4 });
+        Assert.False(w.RequestProgress());
+        Put("b", "1"); // 3: now the next revision is its start
+        Put("a", "2"); // 4
+        var first = await Next(w);
+        Assert.False(first!.IsProgressNotify);
+        Assert.Equal(4, first.Events.Single().Kv.ModRevision);
+        Assert.True(w.RequestProgress());
+    }
+
+    [Fact]
+    public async Task A_deferred_progress_notification_of_a_watcher_with_a_full_queue_follows_its_queued_events()
+    {
+        using var w = _store.Watch(new WatchRequest { Key = B("a") });
+        // Fill the queue (capacity 8 in these tests) without reading.
+        for (var i = 0; i < 8; i++)
+        {
+            Put("a", $"{i}");
+        }
+
+        Assert.False(w.RequestProgress(deferUntilSynced: true));
+        var revisions = new List<long>();
+        WatchResponse? r;
+        while (!(r = await Next(w))!.IsProgressNotify)
+        {
+            revisions.AddRange(r.Events.Select(e => e.Kv.ModRevision));
+        }
+
+        Assert.Equal(Enumerable.Range(2, 8).Select(i => (long)i), revisions);
+        Assert.Equal(9, r.Revision);
+    }
+
+    [Fact]
     public async Task A_compacted_start_revision_cancels_with_the_compact_revision()
     {
         for (var i = 0; i < 10; i++)

@@ -273,7 +273,7 @@ public sealed class Http2AuthorityTests
         using var json = JsonDocument.Parse(status.Out);
         var listed = json.RootElement.EnumerateArray().Select(e => e.GetProperty("Endpoint").GetString()!).OrderBy(u => u, StringComparer.Ordinal).ToList();
         Assert.Equal(urls, listed);
-        Assert.All(json.RootElement.EnumerateArray(), e => Assert.Equal("3.5.0", e.GetProperty("Status").GetProperty("version").GetString()));
+        Assert.All(json.RootElement.EnumerateArray(), e => Assert.Equal("3.5.13", e.GetProperty("Status").GetProperty("version").GetString()));
         Assert.Single(json.RootElement.EnumerateArray(), e =>
             e.GetProperty("Status").GetProperty("leader").GetUInt64() == e.GetProperty("Status").GetProperty("header").GetProperty("member_id").GetUInt64());
 

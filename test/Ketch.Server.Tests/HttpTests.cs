@@ -23,7 +23,7 @@ public sealed class HttpTests(SingleMemberFixture fixture) : IClassFixture<Singl
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(new Version(1, 1), health.Version);
         Assert.Equal("{\"health\":\"true\",\"reason\":\"\"}", await health.Content.ReadAsStringAsync());
-        Assert.Equal("{\"etcdserver\":\"3.5.0\",\"etcdcluster\":\"3.5.0\"}", await http.GetStringAsync(M.ClientUrl + "/version"));
+        Assert.Equal("{\"etcdserver\":\"3.5.13\",\"etcdcluster\":\"3.5.0\"}", await http.GetStringAsync(M.ClientUrl + "/version"));
         var metrics = await http.GetStringAsync(M.ClientUrl + "/metrics");
         foreach (var name in new[] { "process_resident_memory_bytes", "etcd_server_has_leader 1", "etcd_server_is_leader 1", "etcd_server_proposals_committed_total", "etcd_mvcc_db_total_size_in_bytes", "etcd_disk_wal_fsync_duration_seconds_bucket" })
         {

@@ -14,7 +14,7 @@ public sealed class MaintenanceTests(SingleMemberFixture fixture) : IClassFixtur
     {
         await M.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("m1/a"), Value = ByteString.CopyFromUtf8("x") });
         var s = await M.Maintenance.StatusAsync(new StatusRequest());
-        Assert.Equal("3.5.0", s.Version);
+        Assert.Equal("3.5.13", s.Version);
         Assert.Equal(M.Server.MemberId, s.Leader);
         Assert.True(s.RaftIndex >= 2);
         Assert.True(s.RaftAppliedIndex >= 2);

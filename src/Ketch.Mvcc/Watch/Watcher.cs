@@ -47,6 +47,10 @@ public sealed class Watcher : IDisposable
     /// <summary>Synced: events below this revision are not delivered (a start revision in the future).</summary>
     internal long MinRev { get; set; }
 
+    /// <summary>A requested progress notification waits for the watcher to be synced with an empty
+    /// queue (etcd 3.5.8+ defers it the same way rather than dropping it, etcd-io/etcd#15220).</summary>
+    internal bool ProgressDeferred { get; set; }
+
     /// <summary>
     /// The next response: queued events first, then catch-up from the backend; waits when synced and
     /// idle. Null once the watcher is cancelled and everything before was read.
@@ -77,10 +81,12 @@ public sealed class Watcher : IDisposable
     }
 
     /// <summary>
-    /// Queues a progress notification if the watcher is synced (as etcd, nothing otherwise);
-    /// returns whether one was queued.
+    /// Queues a progress notification if the watcher is synced; returns whether one was queued. A
+    /// notification promises that every event up to its revision was delivered, so a watcher still
+    /// catching up gets none now: with <paramref name="deferUntilSynced"/> (a client's progress
+    /// request) it gets one as soon as it has caught up; without (the periodic notification), none.
     /// </summary>
-    public bool RequestProgress() => _store.RequestProgress(this);
+    public bool RequestProgress(bool deferUntilSynced = false) => _store.RequestProgress(this, deferUntilSynced);
 
     /// <summary>Cancels the watcher; queued responses can still be read.</summary>
     public void Dispose() => _store.CancelWatcher(this);

@@ -80,7 +80,7 @@ internal sealed class WatchSession : IAsyncDisposable
                 {
                     foreach (var e in _watchers.Values)
                     {
-                        e.Watcher.RequestProgress();
+                        e.Watcher.RequestProgress(deferUntilSynced: true);
                     }
                 }
                 break;
