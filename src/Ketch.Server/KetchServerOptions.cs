@@ -200,5 +200,8 @@ public sealed record KetchServerOptions
     /// good; a slow TLS handshake or DNS answer must still get through.</summary>
     internal TimeSpan PeerSetupTimeout => PeerDialTimeout > TimeSpan.FromSeconds(5) ? PeerDialTimeout : TimeSpan.FromSeconds(5);
 
+    /// <summary>How often each peer's round trip is measured (<see cref="Peer.PeerProbe"/>); tests shorten it.</summary>
+    internal TimeSpan PeerProbeInterval { get; init; } = Peer.PeerProbe.Interval;
+
     internal int ElectionTicks => Math.Max(2, ElectionTimeoutMs / Math.Max(1, HeartbeatIntervalMs));
 }

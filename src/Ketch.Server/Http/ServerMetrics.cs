@@ -23,6 +23,9 @@ internal sealed class ServerMetrics(bool extensive = false)
     /// <summary>The gRPC server series (<see cref="GrpcMetrics"/>).</summary>
     public GrpcMetrics Grpc { get; } = new(extensive);
 
+    /// <summary>The peer network series (<see cref="PeerMetrics"/>).</summary>
+    public PeerMetrics Peers { get; } = new();
+
     public void ProposalsCommitted() => Interlocked.Increment(ref _proposalsCommitted);
 
     public void ProposalFailed() => Interlocked.Increment(ref _proposalsFailed);
@@ -56,6 +59,7 @@ internal sealed class ServerMetrics(bool extensive = false)
         _fsync.Render(sb, "etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.");
         _backendCommit.Render(sb, "etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.");
         Grpc.Render(sb);
+        Peers.Render(sb, loop.MemberId);
         sb.Append("# HELP etcd_server_version Which version is running. 1 for 'server_version' label with current version.\n");
         sb.Append("# TYPE etcd_server_version gauge\n");
         sb.Append("etcd_server_version{server_version=\"").Append(EtcdVersion.Server).Append("\"} 1\n");

@@ -31,13 +31,16 @@ internal static class PeerHandshake
     /// <summary>The magic of a connection asking for the store's hash (<see cref="PeerHashQuery"/>).</summary>
     private static ReadOnlySpan<byte> HashMagic => "KTH1"u8;
 
+    /// <summary>The magic of a connection measuring the round trip (<see cref="PeerProbe"/>).</summary>
+    private static ReadOnlySpan<byte> ProbeMagic => "KTR1"u8;
+
     public static byte[] Write(ulong clusterId, ulong from, ulong to, bool snapshot = false) =>
         Write(clusterId, from, to, snapshot ? PeerStreamKind.Snapshot : PeerStreamKind.Messages);
 
     public static byte[] Write(ulong clusterId, ulong from, ulong to, PeerStreamKind kind)
     {
         var b = new byte[Bytes];
-        (kind switch { PeerStreamKind.Snapshot => SnapshotMagic, PeerStreamKind.Hash => HashMagic, _ => Magic }).CopyTo(b);
+        (kind switch { PeerStreamKind.Snapshot => SnapshotMagic, PeerStreamKind.Hash => HashMagic, PeerStreamKind.Probe => ProbeMagic, _ => Magic }).CopyTo(b);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(4), clusterId);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(12), from);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(20), to);
@@ -59,6 +62,10 @@ internal static class PeerHandshake
         else if (b[..4].SequenceEqual(HashMagic))
         {
             kind = PeerStreamKind.Hash;
+        }
+        else if (b[..4].SequenceEqual(ProbeMagic))
+        {
+            kind = PeerStreamKind.Probe;
         }
         else if (!b[..4].SequenceEqual(Magic))
         {
@@ -82,4 +89,7 @@ internal enum PeerStreamKind
 
     /// <summary>One hash query and its answer (<see cref="PeerHashQuery"/>).</summary>
     Hash,
+
+    /// <summary>One round-trip probe and its echo (<see cref="PeerProbe"/>).</summary>
+    Probe,
 }

@@ -34,10 +34,12 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly Channel<Message> _queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
+    private readonly Task _probe;
     private int _snapshotInFlight;
     private long _connectedSinceTicks; // UTC ticks; 0 while the stream is down
 
-    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, TimeSpan dialTimeout, TimeSpan setupTimeout, ILogger log, Tls.TlsCredentials? tls = null)
+    public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, TimeSpan dialTimeout, TimeSpan setupTimeout, ILogger log, Tls.TlsCredentials? tls = null,
+        TimeSpan? probeInterval = null)
     {
         _loop = loop;
         _peerId = peerId;
@@ -48,6 +50,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
         _log = log;
         _tls = tls;
         _run = Task.Run(RunAsync);
+        _probe = Task.Run(() => ProbeAsync(probeInterval ?? PeerProbe.Interval));
     }
 
     /// <summary>Since when our message stream to the peer has been up; null while it is down.</summary>
@@ -122,6 +125,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
     private void Failed(Message m)
     {
+        _loop.Metrics.Peers.SendFailed(_peerId);
         _loop.ReportUnreachable(_peerId);
         if (m.Type == MessageType.Snap)
         {
@@ -159,6 +163,10 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 finally
                 {
                     Interlocked.Exchange(ref _connectedSinceTicks, 0);
+                    if (!_stop.IsCancellationRequested)
+                    {
+                        _loop.Metrics.Peers.Disconnected(_peerId);
+                    }
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -216,6 +224,29 @@ internal sealed partial class PeerSender : IAsyncDisposable
         }
     }
 
+    /// <summary>Measures the round trip to the peer every <paramref name="interval"/>, for
+    /// <c>etcd_network_peer_round_trip_time_seconds</c>. A peer that does not answer is left out:
+    /// the message stream reports it unreachable, and its failures are counted there.</summary>
+    private async Task ProbeAsync(TimeSpan interval)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _time, _stop.Token).ConfigureAwait(false);
+                var rtt = await PeerProbe.MeasureAsync(_urls, _loop.ClusterId, _loop.MemberId, _peerId, _tls, _setupTimeout, _stop.Token).ConfigureAwait(false);
+                _loop.Metrics.Peers.RoundTrip(_peerId, rtt);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     private void DropQueued()
     {
         while (_queue.Reader.TryRead(out var m))
@@ -245,6 +276,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
             }
             await stream.WriteAsync(batch.WrittenMemory, _stop.Token).ConfigureAwait(false);
             await stream.FlushAsync(_stop.Token).ConfigureAwait(false);
+            _loop.Metrics.Peers.Sent(_peerId, batch.WrittenCount);
             foreach (var _ in snapshots)
             {
                 _loop.ReportSnapshot(_peerId, failed: false);
@@ -283,6 +315,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        await _probe.ConfigureAwait(false);
         _stop.Dispose();
     }
 

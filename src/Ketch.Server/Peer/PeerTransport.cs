@@ -43,6 +43,7 @@ internal sealed partial class PeerTransport : IPeerTransport
         _options = options;
         _log = log;
         _tls = tls;
+        loop.Metrics.Peers.IsActive = id => ActiveSince(id) is not null;
     }
 
     /// <summary>Connections refused because the peer belongs to another cluster.</summary>
@@ -74,6 +75,7 @@ internal sealed partial class PeerTransport : IPeerTransport
             }
             else
             {
+                _loop.Metrics.Peers.SendFailed(m.To);
                 _loop.ReportUnreachable(m.To);
             }
         }
@@ -98,7 +100,7 @@ internal sealed partial class PeerTransport : IPeerTransport
         {
             return;
         }
-        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _options.PeerDialTimeout, _options.PeerSetupTimeout, _log, _tls);
+        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _options.PeerDialTimeout, _options.PeerSetupTimeout, _log, _tls, _options.PeerProbeInterval);
     }
 
     public DateTimeOffset? ActiveSince(ulong id)
@@ -205,6 +207,11 @@ internal sealed partial class PeerTransport : IPeerTransport
                     return;
                 }
                 await stream.WriteAsync(new[] { PeerHandshake.Accepted }, _stop.Token).ConfigureAwait(false);
+                if (kind == PeerStreamKind.Probe)
+                {
+                    await PeerProbe.AnswerAsync(stream, _options.PeerSetupTimeout, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                    return;
+                }
                 if (kind == PeerStreamKind.Hash)
                 {
                     await PeerHashQuery.AnswerAsync(stream, _loop.Kv, _options.PeerSetupTimeout, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
@@ -281,6 +288,7 @@ internal sealed partial class PeerTransport : IPeerTransport
                 frame = new byte[Math.Max(length, frame.Length * 2)];
             }
             await input.ReadExactlyAsync(frame.AsMemory(0, length), _stop.Token).ConfigureAwait(false);
+            _loop.Metrics.Peers.Received(from, 4 + length);
             var m = Owned(RaftEncoding.ReadMessage(frame.AsMemory(0, length)));
             if (frame.Length > RetainedFrameBytes)
             {
