@@ -69,7 +69,7 @@ public sealed class KetchServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         // As etcd: certificates are checked (and auto TLS generated) before anything else starts.
-        _clientTls = Tls.TlsCredentials.Resolve(peer: false, _options.ClientTls, [.. _options.ListenClientUrls, .. _options.ListenMetricsUrls],
+        _clientTls = Tls.TlsCredentials.Resolve(peer: false, _options.ClientTls, [.. _options.ListenClientUrls, .. _options.ListenClientHttpUrls, .. _options.ListenMetricsUrls],
             Hosts(_options.ListenClientUrls, _options.AdvertiseClientUrls), _options.DataDir, _options.SelfSignedCertValidityYears, _log);
         _peerTls = Tls.TlsCredentials.Resolve(peer: true, _options.PeerTls, _options.ListenPeerUrls,
             Hosts(_options.ListenPeerUrls, _options.InitialAdvertisePeerUrls), _options.DataDir, _options.SelfSignedCertValidityYears, _log);
@@ -173,6 +173,33 @@ public sealed class KetchServer : IAsyncDisposable
                     }
                     // etcdctl 3.4's ":authority: http://host:port", fixed below Kestrel (see the type).
                     lo.Use(next => ctx => authority.InvokeAsync(ctx, next));
+                    if (_options.ListenClientHttpUrls.Count > 0)
+                    {
+                        lo.Use(next => ctx =>
+                        {
+                            ctx.Items[HttpAccessControl.GrpcOnlyConnection] = true;
+                            return next(ctx);
+                        });
+                    }
+                });
+            }
+            foreach (var url in _options.ListenClientHttpUrls)
+            {
+                // etcd 3.5's --listen-client-http-urls: the HTTP services only, over HTTP/1.1 (or
+                // HTTP/2 chosen by ALPN on https).
+                var tls = Tls.TlsCredentials.IsHttps(url) ? _clientTls : null;
+                ListenUrls.Listen(k, url, lo =>
+                {
+                    lo.Protocols = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+                    if (tls is not null)
+                    {
+                        lo.UseHttps(tls.KestrelOptions());
+                    }
+                    lo.Use(next => ctx =>
+                    {
+                        ctx.Items[HttpAccessControl.HttpOnlyConnection] = true;
+                        return next(ctx);
+                    });
                 });
             }
             foreach (var url in _options.ListenMetricsUrls)

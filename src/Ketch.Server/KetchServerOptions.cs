@@ -178,6 +178,16 @@ public sealed record KetchServerOptions
     /// periodic mode, 5 minutes in revision mode).</summary>
     public TimeSpan AutoCompactionCheckInterval { get; init; }
 
+    /// <summary>URLs that serve HTTP only (gateway, /health, /metrics, /version), etcd 3.5's
+    /// <c>--listen-client-http-urls</c>; when any is given, <see cref="ListenClientUrls"/> serve gRPC only.</summary>
+    public IReadOnlyList<string> ListenClientHttpUrls { get; init; } = [];
+
+    /// <summary>Serve the JSON gateway (<c>/v3/...</c>), etcd's <c>--enable-grpc-gateway</c>.</summary>
+    public bool EnableGrpcGateway { get; init; } = true;
+
+    /// <summary>Most learners the cluster may have at once (etcd's <c>--experimental-max-learners</c>).</summary>
+    public int MaxLearners { get; init; } = 1;
+
     /// <summary>The clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

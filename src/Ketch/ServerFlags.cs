@@ -96,6 +96,41 @@ internal static class ServerFlags
         new("log-level", FlagKind.Text, "info", "Configures log level: debug, info, warn, error, panic, or fatal."),
         new("logger", FlagKind.Text, "zap", "Accepted for compatibility ('zap')."),
         new("log-outputs", FlagKind.Text, "default", "Accepted for compatibility (logs go to stderr)."),
+        // etcd 3.5's additions (its --help, release-3.5).
+        new("listen-client-http-urls", FlagKind.UrlList, "", "List of URLs to listen on for HTTP-only client traffic (gateway, /health, /metrics, /version); when set, --listen-client-urls serve gRPC only."),
+        new("enable-grpc-gateway", FlagKind.Bool, "true", "Serve the JSON gateway (/v3/...) on the client URLs."),
+        new("experimental-max-learners", FlagKind.Int, "1", "The maximum number of learner members in the cluster."),
+        new("tls-min-version", FlagKind.Text, "TLS1.2", "Minimum TLS version on client and peer connections: TLS1.2 or TLS1.3."),
+        new("tls-max-version", FlagKind.Text, "", "Maximum TLS version on client and peer connections: TLS1.2 or TLS1.3 (empty: the highest)."),
+        new("peer-client-cert-file", FlagKind.Text, "", "Path to the certificate this member shows when it connects to its peers (default: --peer-cert-file)."),
+        new("peer-client-key-file", FlagKind.Text, "", "Path to the key of --peer-client-cert-file."),
+        new("client-cert-file", FlagKind.Text, "", "Path to the certificate this member shows when it connects to another member's client URL (lease keep-alives go to the leader's; default: --cert-file)."),
+        new("client-key-file", FlagKind.Text, "", "Path to the key of --client-cert-file."),
+        new("backend-bbolt-freelist-type", FlagKind.Text, "map", "bbolt's freelist type ('array' or 'map').", "the MVCC backend is RocksDB"),
+        new("experimental-memory-mlock", FlagKind.Bool, "false", "Lock bbolt's pages in memory.", "the MVCC backend is RocksDB"),
+        new("experimental-txn-mode-write-with-shared-buffer", FlagKind.Bool, "true", "bbolt's shared read buffer in write transactions.", "the MVCC backend is RocksDB"),
+        new("experimental-bootstrap-defrag-threshold-megabytes", FlagKind.Int, "0", "Defragment at start when that much space would be freed.", "the MVCC backend is RocksDB, which compacts its files in the background"),
+        new("experimental-stop-grpc-service-on-defrag", FlagKind.Bool, "false", "Report the gRPC health service NOT_SERVING during defragmentation.", "ketch serves no gRPC health service; requests keep being served during a defragmentation"),
+        new("experimental-compaction-sleep-interval", FlagKind.Duration, "10ms", "Sleep between compaction batches.", "ketch's compaction does not take this setting"),
+        new("experimental-compact-hash-check-enabled", FlagKind.Bool, "false", "Leader compares the members' hashes at each compaction.", "ketch's corruption checks are --experimental-initial-corrupt-check and --experimental-corrupt-check-time"),
+        new("experimental-compact-hash-check-time", FlagKind.Duration, "1m", "Interval of the compaction hash check.", "ketch's corruption checks are --experimental-initial-corrupt-check and --experimental-corrupt-check-time"),
+        new("experimental-enable-lease-checkpoint-persist", FlagKind.Bool, "false", "Accepted; ketch always persists checkpointed lease TTLs (etcd 3.6's behaviour)."),
+        new("experimental-downgrade-check-time", FlagKind.Duration, "5s", "Interval of the downgrade status check.", "ketch does not serve cluster downgrades"),
+        new("experimental-warning-unary-request-duration", FlagKind.Duration, "300ms", "Log a warning for unary requests that take longer.", "ketch does not log slow requests"),
+        new("experimental-wait-cluster-ready-timeout", FlagKind.Duration, "5s", "How long to wait for the cluster to be ready before serving clients.", "ketch serves clients at once; requests that need a quorum wait for it"),
+        new("experimental-enable-distributed-tracing", FlagKind.Bool, "false", "Export OpenTelemetry traces.", "ketch exports no traces"),
+        new("experimental-distributed-tracing-address", FlagKind.Text, "localhost:4317", "Tracing collector address.", "ketch exports no traces"),
+        new("experimental-distributed-tracing-service-name", FlagKind.Text, "etcd", "Tracing service name.", "ketch exports no traces"),
+        new("experimental-distributed-tracing-instance-id", FlagKind.Text, "", "Tracing instance id.", "ketch exports no traces"),
+        new("experimental-distributed-tracing-sampling-rate", FlagKind.Int, "0", "Samples per million spans.", "ketch exports no traces"),
+        new("socket-reuse-port", FlagKind.Bool, "false", "Set SO_REUSEPORT on listeners.", "ketch's listeners do not take this setting"),
+        new("socket-reuse-address", FlagKind.Bool, "false", "Set SO_REUSEADDR on listeners.", "ketch's listeners do not take this setting"),
+        new("raft-read-timeout", FlagKind.Duration, "5s", "Read timeout of peer connections.", "ketch's peer connections time out by --election-timeout (dial: 1 s + election timeout; setup: at least 5 s)"),
+        new("raft-write-timeout", FlagKind.Duration, "5s", "Write timeout of peer connections.", "ketch's peer connections time out by --election-timeout (dial: 1 s + election timeout; setup: at least 5 s)"),
+        new("unsafe-no-fsync", FlagKind.Bool, "false", "Disable fsync (unsafe).", "ketch always syncs its WAL and backend"),
+        new("enable-log-rotation", FlagKind.Bool, "false", "Rotate a log file output.", "ketch logs to stderr"),
+        new("log-rotation-config-json", FlagKind.Text, "{\"maxsize\": 100, \"maxage\": 0, \"maxbackups\": 0, \"localtime\": false, \"compress\": false}", "Log rotation settings.", "ketch logs to stderr"),
+        new("v2-deprecation", FlagKind.Text, "not-yet", "Phase of the v2 store's deprecation: not-yet, write-only, write-only-drop-data or gone (ketch has no v2 store: 'gone' in effect)."),
         new("config-file", FlagKind.Text, "", "Path to the server configuration file (YAML)."),
         new("version", FlagKind.Bool, "false", "Print the version and exit."),
         new("help", FlagKind.Bool, "false", "Show this help and exit."),
@@ -249,6 +284,23 @@ internal static class ServerFlags
         {
             throw new ArgumentException($"invalid value \"{v["experimental-backend-bbolt-freelist-type"]}\" for flag -experimental-backend-bbolt-freelist-type: valid values are \"array\", \"map\"");
         }
+        if (v["backend-bbolt-freelist-type"] is not ("array" or "map"))
+        {
+            throw new ArgumentException($"invalid value \"{v["backend-bbolt-freelist-type"]}\" for flag -backend-bbolt-freelist-type: valid values are \"array\", \"map\"");
+        }
+        if (v["v2-deprecation"] is not ("not-yet" or "write-only" or "write-only-drop-data" or "gone"))
+        {
+            throw new ArgumentException($"invalid value \"{v["v2-deprecation"]}\" for flag -v2-deprecation: valid values are \"not-yet\", \"write-only\", \"write-only-drop-data\", \"gone\"");
+        }
+        var (tlsMin, tlsMax) = (TlsVersion(v, "tls-min-version"), TlsVersion(v, "tls-max-version"));
+        if (tlsMax.Length > 0 && string.CompareOrdinal(tlsMin, tlsMax) > 0)
+        {
+            throw new ArgumentException($"--tls-min-version {tlsMin} is above --tls-max-version {tlsMax}");
+        }
+        if (cipherSuites.Length > 0 && tlsMin == "TLS1.3")
+        {
+            throw new ArgumentException("--cipher-suites cannot be set when only TLS1.3 is allowed (--tls-min-version=TLS1.3): TLS 1.3's suites are not configurable");
+        }
         if (v["metrics"] is not ("basic" or "extensive"))
         {
             throw new ArgumentException($"unknown metrics level \"{v["metrics"]}\" (expected basic or extensive)");
@@ -282,8 +334,15 @@ internal static class ServerFlags
             AutoCompactionMode = v["auto-compaction-mode"],
             AutoCompactionRetention = v["auto-compaction-retention"],
             PreVote = bool.Parse(v["pre-vote"]),
+            ListenClientHttpUrls = Urls(v["listen-client-http-urls"]),
+            EnableGrpcGateway = bool.Parse(v["enable-grpc-gateway"]),
+            MaxLearners = Int(v, "experimental-max-learners"),
             ClientTls = new TlsInfo
             {
+                MinVersion = tlsMin,
+                MaxVersion = tlsMax,
+                ClientCertFile = v["client-cert-file"],
+                ClientKeyFile = v["client-key-file"],
                 CertFile = v["cert-file"],
                 KeyFile = v["key-file"],
                 ClientCertAuth = bool.Parse(v["client-cert-auth"]),
@@ -295,6 +354,10 @@ internal static class ServerFlags
             },
             PeerTls = new TlsInfo
             {
+                MinVersion = tlsMin,
+                MaxVersion = tlsMax,
+                ClientCertFile = v["peer-client-cert-file"],
+                ClientKeyFile = v["peer-client-key-file"],
                 CertFile = v["peer-cert-file"],
                 KeyFile = v["peer-key-file"],
                 ClientCertAuth = bool.Parse(v["peer-client-cert-auth"]),
@@ -393,6 +456,12 @@ internal static class ServerFlags
         }
         return spec;
     }
+
+    /// <summary>A TLS version flag: "TLS1.2", "TLS1.3" or empty, as etcd 3.5 takes them.</summary>
+    private static string TlsVersion(Dictionary<string, string> v, string name) =>
+        v[name] is "" or "TLS1.2" or "TLS1.3"
+            ? v[name]
+            : throw new ArgumentException($"invalid value \"{v[name]}\" for flag -{name}: valid values are \"TLS1.2\", \"TLS1.3\"");
 
     /// <summary>A duration flag's value (checked by <see cref="Validate"/>).</summary>
     private static TimeSpan Duration(Dictionary<string, string> v, string name) =>

@@ -132,6 +132,61 @@ public sealed class FlagsTests
     [InlineData("--proxy-write-timeout=1000")]
     public void Every_etcd_34_flag_is_accepted(string flag) => Parse([flag]);
 
+    /// <summary>Every flag etcd 3.5 adds to 3.4's (its <c>--help</c> on the release-3.5 branch), each
+    /// given a value other than its default: a unit file written for etcd 3.5 starts ketch too.</summary>
+    [Theory]
+    [InlineData("--listen-client-http-urls=http://127.0.0.1:2382")]
+    [InlineData("--enable-grpc-gateway=false")]
+    [InlineData("--experimental-max-learners=3")]
+    [InlineData("--tls-min-version=TLS1.3")]
+    [InlineData("--tls-max-version=TLS1.2")]
+    [InlineData("--client-cert-file=/pki/client.crt", "--client-key-file=/pki/client.key")]
+    [InlineData("--peer-client-cert-file=/pki/peer-client.crt", "--peer-client-key-file=/pki/peer-client.key")]
+    [InlineData("--backend-bbolt-freelist-type=array")]
+    [InlineData("--experimental-memory-mlock")]
+    [InlineData("--experimental-txn-mode-write-with-shared-buffer=false")]
+    [InlineData("--experimental-bootstrap-defrag-threshold-megabytes=100")]
+    [InlineData("--experimental-stop-grpc-service-on-defrag")]
+    [InlineData("--experimental-compaction-sleep-interval=1ms")]
+    [InlineData("--experimental-compact-hash-check-enabled")]
+    [InlineData("--experimental-compact-hash-check-time=2m")]
+    [InlineData("--experimental-enable-lease-checkpoint-persist")]
+    [InlineData("--experimental-downgrade-check-time=10s")]
+    [InlineData("--experimental-warning-unary-request-duration=1s")]
+    [InlineData("--experimental-wait-cluster-ready-timeout=10s")]
+    [InlineData("--experimental-enable-distributed-tracing")]
+    [InlineData("--experimental-distributed-tracing-address=127.0.0.1:4318")]
+    [InlineData("--experimental-distributed-tracing-service-name=e")]
+    [InlineData("--experimental-distributed-tracing-instance-id=i")]
+    [InlineData("--experimental-distributed-tracing-sampling-rate=100")]
+    [InlineData("--socket-reuse-port")]
+    [InlineData("--socket-reuse-address")]
+    [InlineData("--raft-read-timeout=7s")]
+    [InlineData("--raft-write-timeout=7s")]
+    [InlineData("--unsafe-no-fsync")]
+    [InlineData("--enable-log-rotation")]
+    [InlineData("--log-rotation-config-json={\"maxsize\": 10}")]
+    [InlineData("--v2-deprecation=gone")]
+    public void Every_etcd_35_flag_is_accepted(params string[] flags) => Parse(flags);
+
+    [Fact]
+    public void Etcd_35_flags_that_ketch_serves_reach_the_options()
+    {
+        var d = Parse([]);
+        Assert.Equal((true, 1, 0), (d.EnableGrpcGateway, d.MaxLearners, d.ListenClientHttpUrls.Count));
+        Assert.Equal(("TLS1.2", ""), (d.ClientTls.MinVersion, d.ClientTls.MaxVersion));
+        var o = Parse(["--enable-grpc-gateway=false", "--experimental-max-learners=2", "--listen-client-http-urls=http://127.0.0.1:2382,http://10.0.0.5:2382",
+            "--tls-min-version=TLS1.3", "--peer-client-cert-file=pc.crt", "--peer-client-key-file=pc.key", "--client-cert-file=c.crt", "--client-key-file=c.key"]);
+        Assert.Equal((false, 2), (o.EnableGrpcGateway, o.MaxLearners));
+        Assert.Equal(["http://127.0.0.1:2382", "http://10.0.0.5:2382"], o.ListenClientHttpUrls);
+        Assert.Equal(("TLS1.3", "TLS1.3"), (o.ClientTls.MinVersion, o.PeerTls.MinVersion));
+        Assert.Equal(("pc.crt", "pc.key"), (o.PeerTls.ClientCertFile, o.PeerTls.ClientKeyFile));
+        Assert.Equal(("c.crt", "c.key"), (o.ClientTls.ClientCertFile, o.ClientTls.ClientKeyFile));
+        Assert.Equal(
+            ["--unsafe-no-fsync=true has no effect: ketch always syncs its WAL and backend"],
+            ServerFlags.WithoutEffect(ServerFlags.ParseRaw(["--unsafe-no-fsync", "--v2-deprecation=gone", "--experimental-enable-lease-checkpoint-persist"], new Hashtable())));
+    }
+
     [Fact]
     public void A_kubeadm_etcd_manifest_starts_ketch()
     {
@@ -195,8 +250,18 @@ public sealed class FlagsTests
     [InlineData("--experimental-watch-progress-notify-interval=0", "--experimental-watch-progress-notify-interval must be greater than 0")]
     [InlineData("--metrics=all", "unknown metrics level \"all\" (expected basic or extensive)")]
     [InlineData("--experimental-backend-bbolt-freelist-type=list", "invalid value \"list\" for flag -experimental-backend-bbolt-freelist-type: valid values are \"array\", \"map\"")]
+    [InlineData("--tls-min-version=TLS1.1", "invalid value \"TLS1.1\" for flag -tls-min-version: valid values are \"TLS1.2\", \"TLS1.3\"")]
+    [InlineData("--v2-deprecation=later", "invalid value \"later\" for flag -v2-deprecation: valid values are \"not-yet\", \"write-only\", \"write-only-drop-data\", \"gone\"")]
+    [InlineData("--backend-bbolt-freelist-type=list", "invalid value \"list\" for flag -backend-bbolt-freelist-type: valid values are \"array\", \"map\"")]
     public void Unsupported_or_bad_values_are_refused_with_the_reason(string flag, string message) =>
         Assert.Equal(message, Assert.Throws<ArgumentException>(() => Parse([flag])).Message);
+
+    [Theory]
+    [InlineData("--tls-min-version=TLS1.3 --tls-max-version=TLS1.2", "--tls-min-version TLS1.3 is above --tls-max-version TLS1.2")]
+    [InlineData("--tls-min-version=TLS1.3 --cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "--cipher-suites cannot be set when only TLS1.3 is allowed (--tls-min-version=TLS1.3): TLS 1.3's suites are not configurable")]
+    public void Tls_versions_that_do_not_fit_together_are_refused(string flags, string message) =>
+        Assert.Equal(message, Assert.Throws<ArgumentException>(() => Parse(flags.Split(' '))).Message);
 
     [Fact]
     public void Flags_without_effect_are_reported_only_when_changed()

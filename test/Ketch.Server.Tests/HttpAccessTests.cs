@@ -4,7 +4,8 @@ using Ketch.Api.Etcdserverpb;
 
 namespace Ketch.Server.Tests;
 
-/// <summary>--cors, --host-whitelist, --listen-metrics-urls and the /v3beta prefix, as etcd serves them.</summary>
+/// <summary>--cors, --host-whitelist, --listen-metrics-urls, --listen-client-http-urls,
+/// --enable-grpc-gateway and the /v3beta prefix, as etcd serves them.</summary>
 public sealed class HttpAccessTests
 {
     private static HttpClient Http1() => new() { DefaultRequestVersion = HttpVersion.Version11, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
@@ -81,5 +82,37 @@ public sealed class HttpAccessTests
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(metricsUrl + "/version")).StatusCode);
         // The client URL still serves everything.
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(m.ClientUrl + "/version")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Client_http_urls_take_the_http_services_and_leave_grpc_to_the_client_urls()
+    {
+        var httpUrl = $"http://127.0.0.1:{TestNet.FreePort()}";
+        await using var m = await TestMember.StartSingleAsync(o => o with { ListenClientHttpUrls = [httpUrl] });
+        using var http = Http1();
+        // The HTTP URL: the gateway, /health, /version, /metrics.
+        var put = await http.PostAsync(httpUrl + "/v3/kv/put", new StringContent("{\"key\":\"aHR0cA==\",\"value\":\"eQ==\"}"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal("{\"health\":\"true\",\"reason\":\"\"}", await http.GetStringAsync(httpUrl + "/health"));
+        Assert.Contains("etcdserver", await http.GetStringAsync(httpUrl + "/version"), StringComparison.Ordinal);
+        // The client URL: gRPC only (etcd 3.5: the flag "removes http services from --listen-client-urls").
+        Assert.Equal("y", (await m.Kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("http") })).Kvs.Single().Value.ToStringUtf8());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(m.ClientUrl + "/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(m.ClientUrl + "/v3/kv/range", new StringContent("{\"key\":\"YQ==\"}"))).StatusCode);
+        // And no gRPC on the HTTP URL.
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(httpUrl);
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("http") }).ResponseAsync);
+        Assert.NotEqual(Grpc.Core.StatusCode.OK, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_the_gateway_v3_paths_are_not_found_and_the_rest_is_served()
+    {
+        await using var m = await TestMember.StartSingleAsync(o => o with { EnableGrpcGateway = false });
+        using var http = Http1();
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(m.ClientUrl + "/v3/kv/range", new StringContent("{\"key\":\"YQ==\"}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(m.ClientUrl + "/v3/watch", new StringContent("{\"create_request\":{\"key\":\"YQ==\"}}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(m.ClientUrl + "/health")).StatusCode);
+        await m.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("a"), Value = ByteString.CopyFromUtf8("x") });
     }
 }

@@ -9,6 +9,20 @@ public sealed class MembershipTests
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
 
     [Fact]
+    public async Task Max_learners_sets_how_many_learners_the_cluster_takes()
+    {
+        await using var m = await TestMember.StartSingleAsync(o => o with { MaxLearners = 2 });
+        foreach (var port in new[] { 1, 2 })
+        {
+            var add = await m.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { $"http://127.0.0.13:{port}" }, IsLearner = true });
+            Assert.True(add.Member.IsLearner);
+        }
+        var third = await Assert.ThrowsAsync<RpcException>(() => m.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.13:3" }, IsLearner = true }).ResponseAsync);
+        Assert.Equal((StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster"), (third.StatusCode, third.Status.Detail));
+        Assert.Equal(2, (await m.Cluster.MemberListAsync(new MemberListRequest())).Members.Count(x => x.IsLearner));
+    }
+
+    [Fact]
     public async Task Add_learner_join_catch_up_promote_move_leader_and_remove_under_load()
     {
         // The removal below follows m2's join within seconds, which etcd's 5 s health interval

@@ -137,6 +137,57 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task Tls_min_and_max_versions_bound_what_clients_may_use()
+    {
+        async Task<bool> Connects(string url, System.Security.Authentication.SslProtocols protocols)
+        {
+            var handler = Handler(_pki.CaFile);
+            handler.SslOptions.EnabledSslProtocols = protocols;
+            using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+            try
+            {
+                return (await http.GetAsync(url + "/health")).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }
+
+        await using (var only13 = await TestMember.StartSingleAsync(o => HttpsClient(o, ServerTls() with { MinVersion = "TLS1.3" })))
+        {
+            Assert.False(await Connects(only13.ClientUrl, System.Security.Authentication.SslProtocols.Tls12));
+            Assert.True(await Connects(only13.ClientUrl, System.Security.Authentication.SslProtocols.Tls13));
+        }
+        await using var only12 = await TestMember.StartSingleAsync(o => HttpsClient(o, ServerTls() with { MaxVersion = "TLS1.2" }));
+        Assert.False(await Connects(only12.ClientUrl, System.Security.Authentication.SslProtocols.Tls13));
+        Assert.True(await Connects(only12.ClientUrl, System.Security.Authentication.SslProtocols.Tls12));
+    }
+
+    [Fact]
+    public async Task Peers_dial_with_the_peer_client_certificate_when_one_is_given()
+    {
+        // The peer CRL revokes the member certificate: a listener refuses a dialer that shows it,
+        // so the cluster forms only if every member dials with --peer-client-cert-file.
+        var (dialCert, dialKey) = _pki.Issue("peer-dialer", "peer dialer");
+        var crl = Path.Combine(_pki.Dir, "peer.crl");
+        _pki.WriteCrl(crl, _pki.ServerCertFile);
+        var tls = ServerTls(clientCertAuth: true) with { ClientCertFile = dialCert, ClientKeyFile = dialKey, CrlFile = crl };
+        await using var cluster = await TestCluster.StartAsync(3, "tls-dialer", o => o with
+        {
+            ListenPeerUrls = Https(o.ListenPeerUrls),
+            InitialAdvertisePeerUrls = Https(o.InitialAdvertisePeerUrls),
+            InitialCluster = o.InitialCluster.Replace("http://", "https://", StringComparison.Ordinal),
+            PeerTls = tls,
+        });
+        var leader = await cluster.LeaderAsync();
+        await TestCluster.PutAsync(leader, "dialer", "yes");
+        var peer = new Uri(leader.Options.ListenPeerUrls[0]);
+        Assert.Equal(PeerHandshake.Info, await PeerQueryAsync(peer, dialCert, dialKey));
+        Assert.Null(await PeerQueryAsync(peer, _pki.ServerCertFile, _pki.ServerKeyFile));
+    }
+
+    [Fact]
     public async Task Three_members_over_https_peer_urls_elect_a_leader_and_replicate()
     {
         var tls = ServerTls(clientCertAuth: true);

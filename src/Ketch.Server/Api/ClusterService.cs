@@ -10,9 +10,6 @@ namespace Ketch.Server.Api;
 /// member's attributes; the list is the applied member table.</summary>
 internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
 {
-    /// <summary>etcd's limit on learners in a cluster (membership <c>maxLearners</c>).</summary>
-    private const int MaxLearners = 1;
-
     /// <summary>The Cluster service's header, as etcd's: cluster, member and term, no revision
     /// (membership is not part of the key space).</summary>
     private ResponseHeader Header()
@@ -45,7 +42,7 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
         {
             throw EtcdErrors.PeerUrlExists;
         }
-        if (request.IsLearner && members.Count(m => m.IsLearner) >= MaxLearners)
+        if (request.IsLearner && members.Count(m => m.IsLearner) >= member.Options.MaxLearners)
         {
             throw EtcdErrors.TooManyLearners;
         }

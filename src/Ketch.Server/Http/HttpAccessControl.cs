@@ -23,6 +23,12 @@ internal sealed class HttpAccessControl(KetchServerOptions options)
     /// <summary>The connection item that marks a connection accepted on a metrics URL.</summary>
     public const string MetricsConnection = "ketch.metrics-listener";
 
+    /// <summary>Marks a connection accepted on a <c>--listen-client-http-urls</c> URL: HTTP services only.</summary>
+    public const string HttpOnlyConnection = "ketch.http-listener";
+
+    /// <summary>Marks a connection accepted on a client URL while HTTP-only URLs exist: gRPC only.</summary>
+    public const string GrpcOnlyConnection = "ketch.grpc-listener";
+
     private readonly HashSet<string>? _cors = AllowList(options.CorsOrigins);
     private readonly HashSet<string>? _hosts = AllowList(options.HostWhitelist);
     private readonly ILogger _log = options.LoggerFactory.CreateLogger("ketch.http");
@@ -43,7 +49,15 @@ internal sealed class HttpAccessControl(KetchServerOptions options)
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return http.Response.WriteAsync("404 page not found\n");
         }
-        if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        var items = http.Features.Get<IConnectionItemsFeature>()?.Items;
+        var grpc = http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        if (items is not null && (grpc ? items.ContainsKey(HttpOnlyConnection) : items.ContainsKey(GrpcOnlyConnection)))
+        {
+            // etcd 3.5 with --listen-client-http-urls: those URLs serve HTTP only, the client URLs gRPC only.
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            return http.Response.WriteAsync("404 page not found\n");
+        }
+        if (grpc)
         {
             return next(http);
         }

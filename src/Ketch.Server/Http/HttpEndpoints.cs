@@ -32,6 +32,10 @@ internal static class HttpEndpoints
         app.MapGet("/livez", (Delegate)((HttpContext http) => HealthChecks.LivezAsync(member, http)));
         app.MapGet("/readyz", (Delegate)((HttpContext http) => HealthChecks.ReadyzAsync(member, http)));
         app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop, member.Options.EffectiveQuotaBytes), "text/plain; version=0.0.4; charset=utf-8"));
+        if (!member.Options.EnableGrpcGateway)
+        {
+            return; // --enable-grpc-gateway=false: /v3/... answers 404, as etcd's mux without the gateway
+        }
         MapGateway<RangeRequest, RangeResponse>(app, "/v3/kv/range", member, auth, KvService.RangeAsync);
         MapGateway<PutRequest, PutResponse>(app, "/v3/kv/put", member, auth, KvService.PutAsync);
         MapGateway<DeleteRangeRequest, DeleteRangeResponse>(app, "/v3/kv/deleterange", member, auth, KvService.DeleteRangeAsync);

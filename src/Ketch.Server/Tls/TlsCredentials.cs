@@ -25,12 +25,14 @@ internal sealed partial class TlsCredentials
     public static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
 
     private static readonly TimeSpan s_handshakeTimeout = TimeSpan.FromSeconds(10);
-    private const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+    private const SslProtocols DefaultProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
 
     // ALPN of the client port: gRPC clients pick h2, browsers and curl may pick HTTP/1.1.
     private static readonly List<SslApplicationProtocol> s_clientPortProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
 
     private readonly ReloadingFile<Identity> _identity;
+    private readonly ReloadingFile<Identity>? _dialIdentity;
+    private readonly SslProtocols _protocols;
     private readonly ReloadingFile<X509Certificate2Collection>? _trustedCas;
     private readonly ReloadingFile<RevocationList>? _crl;
     private readonly string _allowedCn;
@@ -39,11 +41,13 @@ internal sealed partial class TlsCredentials
     private readonly bool _peer;
     private readonly bool _checkSan;
 
-    private TlsCredentials(bool peer, ReloadingFile<Identity> identity, ReloadingFile<X509Certificate2Collection>? trustedCas, ReloadingFile<RevocationList>? crl,
-        TlsInfo info, CipherSuitesPolicy? cipherSuites, bool selfSigned)
+    private TlsCredentials(bool peer, ReloadingFile<Identity> identity, ReloadingFile<Identity>? dialIdentity, ReloadingFile<X509Certificate2Collection>? trustedCas,
+        ReloadingFile<RevocationList>? crl, TlsInfo info, CipherSuitesPolicy? cipherSuites, bool selfSigned)
     {
         _peer = peer;
         _identity = identity;
+        _dialIdentity = dialIdentity;
+        _protocols = Protocols(info);
         _trustedCas = trustedCas;
         _crl = crl;
         // etcd's auto TLS replaces the side's whole TLSInfo with the generated one (embed
@@ -60,6 +64,17 @@ internal sealed partial class TlsCredentials
 
     /// <summary>This member's certificate, with its private key, as the files are now.</summary>
     public X509Certificate2 Certificate => _identity.Value.Certificate;
+
+    /// <summary>The certificate this member shows when it dials: <see cref="TlsInfo.ClientCertFile"/>
+    /// when given, else <see cref="Certificate"/>.</summary>
+    public X509Certificate2 DialCertificate => (_dialIdentity ?? _identity).Value.Certificate;
+
+    /// <summary>The TLS versions of <paramref name="info"/> (<c>--tls-min-version</c>, <c>--tls-max-version</c>).</summary>
+    private static SslProtocols Protocols(TlsInfo info)
+    {
+        var protocols = info.MinVersion == "TLS1.3" ? SslProtocols.Tls13 : DefaultProtocols;
+        return info.MaxVersion == "TLS1.2" ? protocols & SslProtocols.Tls12 : protocols;
+    }
 
     /// <summary>CAs that certificates of the other side must chain to, as the file is now; empty: the system's.</summary>
     public X509Certificate2Collection TrustedCas => _trustedCas?.Value ?? [];
@@ -124,12 +139,23 @@ internal sealed partial class TlsCredentials
             // etcd 3.4's words (pkg/transport baseConfig).
             throw new ArgumentException($"AllowedCN and AllowedHostname are mutually exclusive (cn=\"{info.AllowedCn}\", hostname=\"{info.AllowedHostname}\")");
         }
+        if (Protocols(info) == SslProtocols.None)
+        {
+            throw new ArgumentException($"--tls-min-version {info.MinVersion} is above --tls-max-version {info.MaxVersion}");
+        }
         var cipherSuites = CipherSuites.Policy(CipherSuites.Parse(info.CipherSuites));
         if (cipherSuites is null && info.CipherSuites.Count > 0)
         {
             LogCipherSuitesIgnored(log);
         }
         var identity = new ReloadingFile<Identity>([certFile, keyFile], () => LoadIdentity(certFile, keyFile, flag), log);
+        if ((info.ClientCertFile.Length > 0) != (info.ClientKeyFile.Length > 0))
+        {
+            throw new ArgumentException($"{flag}client-cert-file and {flag}client-key-file must be given together (cert: \"{info.ClientCertFile}\", key: \"{info.ClientKeyFile}\")");
+        }
+        var dialIdentity = info.ClientCertFile.Length > 0
+            ? new ReloadingFile<Identity>([info.ClientCertFile, info.ClientKeyFile], () => LoadIdentity(info.ClientCertFile, info.ClientKeyFile, flag + "client-"), log)
+            : null;
         var trusted = info.TrustedCaFile.Length > 0
             ? new ReloadingFile<X509Certificate2Collection>([info.TrustedCaFile], () => LoadCertificates(info.TrustedCaFile, flag + "trusted-ca-file"), log)
             : null;
@@ -137,7 +163,7 @@ internal sealed partial class TlsCredentials
         var crl = info.CrlFile.Length > 0
             ? new ReloadingFile<RevocationList>([info.CrlFile], () => RevocationList.Load(info.CrlFile, crlFlag), log)
             : null;
-        return new TlsCredentials(peer, identity, trusted, crl, info, cipherSuites, selfSigned);
+        return new TlsCredentials(peer, identity, dialIdentity, trusted, crl, info, cipherSuites, selfSigned);
     }
 
     /// <summary>True for an <c>https://</c> URL.</summary>
@@ -161,7 +187,7 @@ internal sealed partial class TlsCredentials
         ClientCertificateRequired = RequireClientCertificate,
         RemoteCertificateValidationCallback = (_, certificate, chain, _) => VerifyClient(certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate)), chain),
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        EnabledSslProtocols = Protocols,
+        EnabledSslProtocols = _protocols,
         CipherSuitesPolicy = _cipherSuites,
         ApplicationProtocols = applicationProtocols,
     };
@@ -175,12 +201,12 @@ internal sealed partial class TlsCredentials
     public static SslClientAuthenticationOptions ClientOptions(TlsCredentials? credentials, string? host, bool perConnection = true) => new()
     {
         TargetHost = host,
-        ClientCertificateContext = perConnection ? credentials?._identity.Value.Context : null,
-        LocalCertificateSelectionCallback = perConnection || credentials is null ? null : (_, _, _, _, _) => credentials.Certificate,
+        ClientCertificateContext = perConnection ? (credentials?._dialIdentity ?? credentials?._identity)?.Value.Context : null,
+        LocalCertificateSelectionCallback = perConnection || credentials is null ? null : (_, _, _, _, _) => credentials.DialCertificate,
         RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             credentials is null ? errors == SslPolicyErrors.None : credentials.VerifyServer(certificate, chain, errors),
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        EnabledSslProtocols = Protocols,
+        EnabledSslProtocols = credentials?._protocols ?? DefaultProtocols,
         CipherSuitesPolicy = credentials?._cipherSuites,
     };
 

@@ -51,5 +51,21 @@ public sealed record TlsInfo
     /// address it connects from (etcd's <c>--experimental-peer-skip-client-san-verification</c>).</summary>
     public bool SkipClientSanVerify { get; init; }
 
+    /// <summary>The lowest TLS version accepted and offered: "TLS1.2" (the default) or "TLS1.3"
+    /// (etcd 3.5's <c>--tls-min-version</c>).</summary>
+    public string MinVersion { get; init; } = "TLS1.2";
+
+    /// <summary>The highest TLS version: "TLS1.2", "TLS1.3", or empty for the highest there is
+    /// (etcd 3.5's <c>--tls-max-version</c>).</summary>
+    public string MaxVersion { get; init; } = "";
+
+    /// <summary>Peers only: the certificate this member shows when it dials its peers, instead of
+    /// <see cref="CertFile"/> (etcd's <c>--peer-client-cert-file</c>: for a server certificate
+    /// without the client-authentication usage).</summary>
+    public string ClientCertFile { get; init; } = "";
+
+    /// <summary>The private key of <see cref="ClientCertFile"/> (etcd's <c>--peer-client-key-file</c>).</summary>
+    public string ClientKeyFile { get; init; } = "";
+
     internal bool HasFiles => CertFile.Length > 0 || KeyFile.Length > 0;
 }
