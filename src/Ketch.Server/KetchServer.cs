@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -246,6 +247,13 @@ public sealed class KetchServer : IAsyncDisposable
         app.MapGrpcService<ElectionService>();
         app.MapGrpcService<LockService>();
         HttpEndpoints.Map(app, member);
+        // Any other path: Go's http.NotFound, as etcd's mux answers it.
+        app.MapFallback(http =>
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            return http.Response.WriteAsync("404 page not found\n");
+        });
         return app;
     }
 

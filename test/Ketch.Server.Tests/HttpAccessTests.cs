@@ -110,9 +110,15 @@ public sealed class HttpAccessTests
     {
         await using var m = await TestMember.StartSingleAsync(o => o with { EnableGrpcGateway = false });
         using var http = Http1();
-        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(m.ClientUrl + "/v3/kv/range", new StringContent("{\"key\":\"YQ==\"}"))).StatusCode);
+        var range = await http.PostAsync(m.ClientUrl + "/v3/kv/range", new StringContent("{\"key\":\"YQ==\"}"));
+        Assert.Equal((HttpStatusCode.NotFound, "404 page not found\n"), (range.StatusCode, await range.Content.ReadAsStringAsync())); // Go's http.NotFound, as etcd
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(m.ClientUrl + "/v3/watch", new StringContent("{\"create_request\":{\"key\":\"YQ==\"}}"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(m.ClientUrl + "/health")).StatusCode);
         await m.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("a"), Value = ByteString.CopyFromUtf8("x") });
+        // A gRPC method no service has is still gRPC's Unimplemented, not the HTTP 404 page.
+        var bytes = Grpc.Core.Marshallers.Create<byte[]>(b => b, b => b);
+        var unknown = new Grpc.Core.Method<byte[], byte[]>(Grpc.Core.MethodType.Unary, "etcdserverpb.KV", "NoSuchMethod", bytes, bytes);
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => m.Channel.CreateCallInvoker().AsyncUnaryCall(unknown, null, default, []).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.Unimplemented, e.StatusCode);
     }
 }
