@@ -184,41 +184,15 @@ public sealed class KetchServer : IAsyncDisposable
                     }
                 });
             }
+            // etcd 3.5's --listen-client-http-urls: the HTTP services only. --listen-metrics-urls:
+            // /metrics and the health endpoints only.
             foreach (var url in _options.ListenClientHttpUrls)
             {
-                // etcd 3.5's --listen-client-http-urls: the HTTP services only, over HTTP/1.1 (or
-                // HTTP/2 chosen by ALPN on https).
-                var tls = Tls.TlsCredentials.IsHttps(url) ? _clientTls : null;
-                ListenUrls.Listen(k, url, lo =>
-                {
-                    lo.Protocols = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-                    if (tls is not null)
-                    {
-                        lo.UseHttps(tls.KestrelOptions());
-                    }
-                    lo.Use(next => ctx =>
-                    {
-                        ctx.Items[HttpAccessControl.HttpOnlyConnection] = true;
-                        return next(ctx);
-                    });
-                });
+                ListenHttpOnly(k, url, HttpAccessControl.HttpOnlyConnection);
             }
             foreach (var url in _options.ListenMetricsUrls)
             {
-                var tls = Tls.TlsCredentials.IsHttps(url) ? _clientTls : null;
-                ListenUrls.Listen(k, url, lo =>
-                {
-                    lo.Protocols = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-                    if (tls is not null)
-                    {
-                        lo.UseHttps(tls.KestrelOptions());
-                    }
-                    lo.Use(next => ctx =>
-                    {
-                        ctx.Items[HttpAccessControl.MetricsConnection] = true;
-                        return next(ctx);
-                    });
-                });
+                ListenHttpOnly(k, url, HttpAccessControl.MetricsConnection);
             }
         });
         builder.Services.AddGrpc(o =>
@@ -255,6 +229,26 @@ public sealed class KetchServer : IAsyncDisposable
             return http.Response.WriteAsync("404 page not found\n");
         });
         return app;
+    }
+
+    /// <summary>A listener for HTTP services only: HTTP/1.1 (or HTTP/2 chosen by ALPN on https),
+    /// its connections marked with <paramref name="mark"/> for <see cref="HttpAccessControl"/>.</summary>
+    private void ListenHttpOnly(KestrelServerOptions k, string url, string mark)
+    {
+        var tls = Tls.TlsCredentials.IsHttps(url) ? _clientTls : null;
+        ListenUrls.Listen(k, url, lo =>
+        {
+            lo.Protocols = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+            if (tls is not null)
+            {
+                lo.UseHttps(tls.KestrelOptions());
+            }
+            lo.Use(next => ctx =>
+            {
+                ctx.Items[mark] = true;
+                return next(ctx);
+            });
+        });
     }
 
     private static TimeSpan KeepAliveSetting(TimeSpan value) =>
