@@ -208,6 +208,12 @@ public sealed class KetchServer : IAsyncDisposable
             o.Interceptors.Add<Auth.AuthInterceptor>();
         });
         builder.Services.AddSingleton(member);
+        // gRPC's standard health service, as etcd registers it: "" (all of etcd's services) is
+        // SERVING. gRPC health probes (Kubernetes' grpc probe, Envoy, grpc-go's client-side health
+        // checking) ask it; without it they get Unimplemented and count the member as down.
+        var health = new Grpc.HealthCheck.HealthServiceImpl();
+        health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+        builder.Services.AddSingleton(health);
         var app = builder.Build();
         // Ahead of routing: the checks may answer by themselves, and /v3beta/ is rewritten.
         app.Use(new HttpAccessControl(_options).InvokeAsync);
@@ -220,6 +226,7 @@ public sealed class KetchServer : IAsyncDisposable
         app.MapGrpcService<AuthService>();
         app.MapGrpcService<ElectionService>();
         app.MapGrpcService<LockService>();
+        app.MapGrpcService<Grpc.HealthCheck.HealthServiceImpl>();
         HttpEndpoints.Map(app, member);
         // Any other path: Go's http.NotFound, as etcd's mux answers it.
         app.MapFallback(http =>

@@ -10,6 +10,19 @@ public sealed class MaintenanceTests(SingleMemberFixture fixture) : IClassFixtur
     private TestMember M => fixture.Member;
 
     [Fact]
+    public async Task The_grpc_health_service_reports_serving_as_etcds()
+    {
+        var health = new Grpc.Health.V1.Health.HealthClient(M.Channel);
+        var all = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest { Service = "" });
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, all.Status);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest { Service = "no.such.Service" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        using var watch = health.Watch(new Grpc.Health.V1.HealthCheckRequest { Service = "" });
+        Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, watch.ResponseStream.Current.Status);
+    }
+
+    [Fact]
     public async Task Status_reports_leader_indexes_and_version()
     {
         await M.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("m1/a"), Value = ByteString.CopyFromUtf8("x") });
