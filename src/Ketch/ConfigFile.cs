@@ -5,8 +5,9 @@ namespace Ketch;
 /// <summary>etcd's YAML configuration file: top-level keys named as the flags
 /// (<c>name: infra1</c>, <c>listen-client-urls: http://...</c>, <c>heartbeat-interval: 100</c>), and
 /// its TLS sections <c>client-transport-security</c> and <c>peer-transport-security</c> whose keys
-/// (<c>cert-file</c>, <c>key-file</c>, <c>client-cert-auth</c>, <c>trusted-ca-file</c>,
-/// <c>auto-tls</c>) become the flags of the same name, with <c>peer-</c> for the peer section.
+/// (<c>cert-file</c>, <c>key-file</c>, <c>client-cert-file</c>, <c>client-key-file</c>,
+/// <c>client-cert-auth</c>, <c>trusted-ca-file</c>, <c>auto-tls</c>) become the flags of the same
+/// name, with <c>peer-</c> for the peer section.
 /// A YAML list (<c>cipher-suites:</c>, URL lists) becomes the flag's comma-separated value.</summary>
 internal static class ConfigFile
 {
@@ -60,7 +61,8 @@ internal static class ConfigFile
         return result;
     }
 
-    private static readonly string[] s_transportSecurityKeys = ["cert-file", "key-file", "client-cert-auth", "trusted-ca-file", "auto-tls"];
+    // etcd 3.5's securityConfig; client-cert-file and client-key-file became flags in 3.5.
+    private static readonly string[] s_transportSecurityKeys = ["cert-file", "key-file", "client-cert-file", "client-key-file", "client-cert-auth", "trusted-ca-file", "auto-tls"];
 
     private static void LoadTransportSecurity(YamlMappingNode section, string prefix, Dictionary<string, string> result)
     {

@@ -273,6 +273,19 @@ public sealed class FlagsTests
     }
 
     [Fact]
+    public void Config_file_transport_sections_take_etcd_35s_client_certificate_keys()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "ketch.yml");
+        File.WriteAllText(path, "tls-min-version: TLS1.3\npeer-transport-security:\n  client-cert-file: /pki/pc.crt\n  client-key-file: /pki/pc.key\n" +
+            "client-transport-security:\n  client-cert-file: /pki/c.crt\n  client-key-file: /pki/c.key\n");
+        var o = Parse(["--config-file", path]);
+        Assert.Equal(("/pki/pc.crt", "/pki/pc.key"), (o.PeerTls.ClientCertFile, o.PeerTls.ClientKeyFile));
+        Assert.Equal(("/pki/c.crt", "/pki/c.key"), (o.ClientTls.ClientCertFile, o.ClientTls.ClientKeyFile));
+        Assert.Equal("TLS1.3", o.PeerTls.MinVersion);
+    }
+
+    [Fact]
     public void Config_file_durations_are_nanoseconds_as_etcds_yaml()
     {
         using var dir = new TempDir();
