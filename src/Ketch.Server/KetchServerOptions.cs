@@ -213,5 +213,9 @@ public sealed record KetchServerOptions
     /// <summary>How often each peer's round trip is measured (<see cref="Peer.PeerProbe"/>); tests shorten it.</summary>
     internal TimeSpan PeerProbeInterval { get; init; } = Peer.PeerProbe.Interval;
 
+    /// <summary>Tests only: runs on the loop while a snapshot from the leader replaces the store,
+    /// between closing the old store and opening the new one.</summary>
+    internal Action? WhileStoreClosedForTests { get; init; }
+
     internal int ElectionTicks => Math.Max(2, ElectionTimeoutMs / Math.Max(1, HeartbeatIntervalMs));
 }

@@ -138,6 +138,46 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task Reads_that_meet_the_store_being_replaced_by_a_snapshot_read_the_new_store()
+    {
+        // A chaos run saw serializable ranges fail with "Exception was thrown by handler"
+        // (ObjectDisposedException) while a member installed a snapshot from its leader.
+        TestMember? lagging = null;
+        Task<RangeResponse>? read = null;
+        var armed = 0;
+        await using var c = await TestCluster.StartAsync(3, tweak: o => o with
+        {
+            SnapshotCount = 20,
+            SnapshotCatchUpEntries = 5,
+            WhileStoreClosedForTests = () =>
+            {
+                if (lagging is { } m && Interlocked.Exchange(ref armed, 0) == 1)
+                {
+                    // A client's read arrives while the old store is closed and the new one not open.
+                    // The store stays closed until the read is answered, or for 2 s: a read that
+                    // waits for the new store (as it must) cannot be answered before, and a read
+                    // that fails is answered at once. (A first call over a new connection takes
+                    // well under 2 s; were it slower, the read would meet the new store and pass.)
+                    read = Task.Run(() => m.Kv.RangeAsync(new RangeRequest { Key = B("c6/"), RangeEnd = B("c60"), CountOnly = true, Serializable = true }).ResponseAsync);
+                    Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(2))).GetAwaiter().GetResult();
+                }
+            },
+        });
+        var leader = await c.LeaderAsync();
+        lagging = c.Members.First(m => m != leader);
+        await lagging.StopAsync();
+        for (var i = 0; i < 60; i++)
+        {
+            await leader.Kv.PutAsync(new PutRequest { Key = B($"c6/{i:D3}"), Value = B("v") });
+        }
+        Volatile.Write(ref armed, 1);
+        await lagging.RestartAsync();
+        await TestNet.WaitUntil(() => Volatile.Read(ref read) is not null, TimeSpan.FromSeconds(30), "the snapshot install");
+        var r = await read!.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(60, r.Count);
+    }
+
+    [Fact]
     public async Task A_member_far_behind_a_compacted_log_catches_up_by_snapshot()
     {
         await using var c = await TestCluster.StartAsync(3, tweak: o => o with { SnapshotCount = 20, SnapshotCatchUpEntries = 5 });

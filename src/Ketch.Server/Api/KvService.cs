@@ -22,7 +22,8 @@ internal sealed class KvService(MemberContext member) : KV.KVBase
         }
         try
         {
-            var resp = ProtoConvert.ToProto(member.Loop.Kv.Range(ProtoConvert.ToMvcc(request)));
+            var mvcc = ProtoConvert.ToMvcc(request);
+            var resp = ProtoConvert.ToProto(await member.ReadAsync(kv => kv.Range(mvcc), ct).ConfigureAwait(false));
             member.FillHeader(resp.Header);
             return resp;
         }
@@ -80,7 +81,8 @@ internal sealed class KvService(MemberContext member) : KV.KVBase
             }
             try
             {
-                var local = ProtoConvert.ToProto(member.Loop.Kv.Txn(ProtoConvert.ToMvcc(request)));
+                var mvcc = ProtoConvert.ToMvcc(request);
+                var local = ProtoConvert.ToProto(await member.ReadAsync(kv => kv.Txn(mvcc), ct).ConfigureAwait(false));
                 member.FillHeader(local.Header);
                 return local;
             }

@@ -59,6 +59,17 @@ internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverp
                 {
                     // This member leads (or came to lead while the renewal waited for a leader).
                     var ttl = member.Loop.Lessor.Renew(id);
+                    if (ttl < 0)
+                    {
+                        // A grant the client saw applied on a follower may be committed but not yet
+                        // applied here: a follower can apply a commit before its leader does. Wait
+                        // until this member has applied everything committed, then look again, as
+                        // etcd's LeaseRenew waits for its applied index (etcd-io/etcd#13675).
+                        // Without it a keep-alive right after a grant could answer "not found" (TTL
+                        // 0), and clientv3 then stops renewing a lease that exists.
+                        await member.Loop.WaitLinearizableAsync(ct).ConfigureAwait(false);
+                        ttl = member.Loop.Lessor.Renew(id);
+                    }
                     resp = new LeaseKeepAliveResponse { Header = member.Header(), ID = id, TTL = Math.Max(ttl, 0) };
                 }
                 await responseStream.WriteAsync(resp, ct).ConfigureAwait(false);

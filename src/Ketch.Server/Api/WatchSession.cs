@@ -140,14 +140,18 @@ internal sealed class WatchSession : IAsyncDisposable
                 watcher = store.Watch(mvccRequest);
                 break;
             }
-            catch (ObjectDisposedException) when (waits < 100)
+            catch (ObjectDisposedException) when (waits++ < 3)
             {
                 // The store is being replaced by a snapshot from the leader: watch its successor
                 // (answering "canceled" here left a client that had just connected with a dead watch).
-                var closed = store;
-                while (ReferenceEquals(store = _member.Loop.Kv, closed) && waits++ < 100)
+                try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(50), _member.Options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                    store = await _member.Loop.StoreAfterAsync(store, _stop.Token).ConfigureAwait(false);
+                }
+                catch (RpcException e)
+                {
+                    await SendAsync(new WatchResponse { Header = _member.Header(), WatchId = id, Created = true, Canceled = true, CancelReason = e.Status.Detail }).ConfigureAwait(false);
+                    return;
                 }
             }
             catch (Exception e) when (e is MvccException or ObjectDisposedException)

@@ -192,6 +192,7 @@ internal sealed partial class RaftLoop
     private void InstallStore(string file)
     {
         Kv = RestoreStore(_options, file, Kv);
+        Interlocked.Exchange(ref _storeInstalled, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         Kv.CommitObserver = Metrics.ObserveBackendCommit;
         _applier.Kv = Kv;
         _applier.LeaseKeys.Rebuild(Kv);
@@ -224,6 +225,7 @@ internal sealed partial class RaftLoop
             restored.Dispose();
         }
         current?.Dispose();
+        options.WhileStoreClosedForTests?.Invoke();
         Directory.Delete(kvDir, recursive: true);
         Directory.Move(tmp, kvDir);
         return KvStore.Open(kvOptions with { Directory = kvDir });
@@ -244,6 +246,38 @@ internal sealed partial class RaftLoop
 
     /// <summary>Raised (on the loop) after a snapshot from the leader replaced the store.</summary>
     public event Action? StoreReplaced;
+
+    private TaskCompletionSource _storeInstalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// The store that replaced <paramref name="replaced"/> (closed when a snapshot from the leader
+    /// is installed: <see cref="InstallStore"/> closes the old store before it opens the new one, in
+    /// the same directory). Readers that find their store closed read its successor, as etcd's
+    /// readers wait on the backend lock while a snapshot replaces the backend.
+    /// </summary>
+    /// <exception cref="Grpc.Core.RpcException">No new store within the request timeout, or the member stopped.</exception>
+    public async Task<KvStore> StoreAfterAsync(KvStore replaced, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        timeout.CancelAfter(_options.EffectiveRequestTimeout);
+        while (true)
+        {
+            // Read the signal before the store: Kv is assigned before the signal completes.
+            var installed = Volatile.Read(ref _storeInstalled).Task;
+            if (!ReferenceEquals(Kv, replaced))
+            {
+                return Kv;
+            }
+            try
+            {
+                await installed.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                throw ct.IsCancellationRequested ? Api.EtcdErrors.Canceled : _stop.IsCancellationRequested ? Api.EtcdErrors.Stopped : Api.EtcdErrors.Timeout;
+            }
+        }
+    }
 
     /// <summary>
     /// Completes when this member learns that it was removed from the cluster: it applied its own

@@ -521,8 +521,13 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         _transport.Send(messages);
     }
 
+    /// <summary>Tests only: runs on the loop before each entry is applied (to hold this member's
+    /// apply back while its peers apply).</summary>
+    internal Action<Entry>? BeforeApplyForTests { get; set; }
+
     private void ApplyEntry(Entry entry)
     {
+        BeforeApplyForTests?.Invoke(entry);
         // One scope per entry: no store batch is written between its writes (KvStore.BeginApply).
         using var scope = Kv.BeginApply();
         switch (entry.Type)
