@@ -6,7 +6,7 @@ using Ketch.Wal.IO;
 
 // WAL throughput against the raw fdatasync rate of the same disk, measured in the same run.
 //   dotnet run -c Release --project bench/Ketch.Wal.Benchmarks -- [--seconds N] [--runs N] [--dir PATH] [--quick]
-//   ... -- --ab | --ab64 | [--seconds N] --handoff-floor
+//   ... -- --ab | --ab64 | --fill-share | [--seconds N] --handoff-floor
 var seconds = 2.0;
 var runs = 3;
 var root = Path.GetTempPath();
@@ -28,6 +28,9 @@ for (var i = 0; i < args.Length; i++)
             return 0;
         case "--ab64":
             AlternatingGroupCommit(root, TimeSpan.FromSeconds(1), 12, 64).GetAwaiter().GetResult();
+            return 0;
+        case "--fill-share":
+            FillShare(root, TimeSpan.FromSeconds(1), 12, 64).GetAwaiter().GetResult();
             return 0;
         default: throw new ArgumentException($"unknown argument {args[i]}");
     }
@@ -370,6 +373,34 @@ static async Task AlternatingGroupCommit(string root, TimeSpan slice, int rounds
     }
     Console.WriteLine($"(the {batchBytes:N0} B probe's rate is shown as entries/s: fsyncs/s x {writers})");
     PrintMedians(rounds, slice, names, rates, [(1, 0), (2, 0), (3, 0), (5, 0), (2, 3), (2, 5), (2, 1), (2, 4)]);
+}
+
+// What the WAL's background zero fill costs 64 writers: the 128 B probe, the WAL, and the WAL's
+// group commit alone (BareGroupCommit) without and with the same zero fill, in turn.
+static async Task FillShare(string root, TimeSpan slice, int rounds, int writers)
+{
+    string[] names = ["probe 128 B", $"WAL {writers} writers", $"bare group commit, {writers} writers", $"bare group commit + zero fill, {writers} writers"];
+    var rates = names.Select(_ => new List<double>()).ToArray();
+    for (var k = 0; k < rounds + 1; k++)
+    {
+        double[] r =
+        [
+            RawFdatasync(root, slice, hop: false).FsyncsPerSecond,
+            (await Concurrent(root, slice, 256, writers)).EntriesPerSecond,
+            BareGroupCommit.Run(root, slice, writers, zeroFill: false),
+            BareGroupCommit.Run(root, slice, writers, zeroFill: true),
+        ];
+        if (k == 0)
+        {
+            continue;
+        }
+        for (var i = 0; i < r.Length; i++)
+        {
+            rates[i].Add(r[i]);
+        }
+        Console.WriteLine(string.Join("  ", names.Select((n, i) => $"{n} {r[i]:N0}/s")) + $"  (x probe: WAL {r[1] / r[0]:0.0}, bare {r[2] / r[0]:0.0}, bare + fill {r[3] / r[0]:0.0})");
+    }
+    PrintMedians(rounds, slice, names, rates, [(1, 0), (2, 0), (3, 0), (3, 2), (1, 3)]);
 }
 
 // The probe taken literally: 128 B appended at the end of a file that grows with each
