@@ -142,7 +142,7 @@ public sealed partial class EtcdctlTests(CompatFixture fx) : IClassFixture<Compa
         var list = await Etcdctl.OkAsync(fx.KetchEndpoint, "member list");
         Assert.Matches(@"^[0-9a-f]+, started, m1, http://127\.0\.0\.1:\d+, http://127\.0\.0\.1:\d+, false\n$", list);
         var status = await Etcdctl.OkAsync(fx.KetchEndpoint, "endpoint status");
-        Assert.Matches(@"^127\.0\.0\.1:\d+, [0-9a-f]+, 3\.5\.0, [0-9.]+ [kMG]?B, true, false, \d+, \d+, \d+, \n$", status);
+        Assert.Matches(@"^127\.0\.0\.1:\d+, [0-9a-f]+, 3\.5\.13, [0-9.]+ [kMG]?B, true, false, \d+, \d+, \d+, \n$", status);
         var statusJson = await Etcdctl.OkAsync(fx.KetchEndpoint, "endpoint status -w json");
         Assert.Contains("\"leader\":", statusJson, StringComparison.Ordinal);
         var health = await Etcdctl.RunAsync(fx.KetchEndpoint, "endpoint health");
