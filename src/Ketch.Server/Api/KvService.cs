@@ -22,8 +22,7 @@ internal sealed class KvService(MemberContext member) : KV.KVBase
         }
         try
         {
-            var mvcc = ProtoConvert.ToMvcc(request);
-            var resp = ProtoConvert.ToProto(await member.ReadAsync(kv => kv.Range(mvcc), ct).ConfigureAwait(false));
+            var resp = ProtoConvert.ToProto(await member.ReadAsync(static (kv, r) => kv.Range(r), ProtoConvert.ToMvcc(request), ct).ConfigureAwait(false));
             member.FillHeader(resp.Header);
             return resp;
         }
@@ -81,8 +80,7 @@ internal sealed class KvService(MemberContext member) : KV.KVBase
             }
             try
             {
-                var mvcc = ProtoConvert.ToMvcc(request);
-                var local = ProtoConvert.ToProto(await member.ReadAsync(kv => kv.Txn(mvcc), ct).ConfigureAwait(false));
+                var local = ProtoConvert.ToProto(await member.ReadAsync(static (kv, r) => kv.Txn(r), ProtoConvert.ToMvcc(request), ct).ConfigureAwait(false));
                 member.FillHeader(local.Header);
                 return local;
             }

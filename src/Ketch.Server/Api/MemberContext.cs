@@ -66,18 +66,17 @@ internal sealed class MemberContext(RaftLoop loop, KetchServerOptions options)
         }
     }
 
-    /// <summary>etcd refuses requests above --max-request-bytes with "request is too large".</summary>
     /// <summary>Runs <paramref name="read"/> on the store, and on its successor when a snapshot from
     /// the leader replaced the store while the read ran (<see cref="RaftLoop.StoreAfterAsync"/>):
     /// a client's read must not fail because the member caught up.</summary>
-    public async ValueTask<T> ReadAsync<T>(Func<Ketch.Mvcc.KvStore, T> read, CancellationToken ct)
+    public async ValueTask<T> ReadAsync<TRequest, T>(Func<Ketch.Mvcc.KvStore, TRequest, T> read, TRequest request, CancellationToken ct)
     {
         var kv = Loop.Kv;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return read(kv);
+                return read(kv, request);
             }
             catch (ObjectDisposedException) when (attempt < 3)
             {
@@ -86,6 +85,7 @@ internal sealed class MemberContext(RaftLoop loop, KetchServerOptions options)
         }
     }
 
+    /// <summary>etcd refuses requests above --max-request-bytes with "request is too large".</summary>
     public void CheckSize(IMessage request)
     {
         if (request.CalculateSize() > Options.MaxRequestBytes)
