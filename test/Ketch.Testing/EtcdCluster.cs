@@ -66,12 +66,13 @@ public static class Tools
     }
 }
 
-/// <summary>etcd members, each on its own loopback address (127.0.0.51, .52, ...) with free ports.
-/// Until 2026-11-28 they shared 127.0.0.1, where a port found free could be taken, before etcd
-/// bound it, as the source port of any connection to 127.0.0.1 from a test running in parallel
-/// (CI saw "bind: address already in use"); connections to these addresses leave from 127.0.0.1.</summary>
+/// <summary>etcd members, each on its own loopback address (.51, .52, ... of this process's
+/// <see cref="LoopbackBlock"/>) with free ports. Until 2026-11-28 they shared 127.0.0.1, where a
+/// port found free could be taken, before etcd bound it, as the source port of any connection to
+/// 127.0.0.1 from a test running in parallel (CI saw "bind: address already in use");
+/// connections to these addresses leave from 127.0.0.1.</summary>
 internal sealed class EtcdCluster(string etcd, int count)
-    : ProcessCluster("ketch-etcd-", [.. Enumerable.Range(0, count).Select(i => $"127.0.0.{51 + i}")])
+    : ProcessCluster("ketch-etcd-", [.. Enumerable.Range(0, count).Select(i => LoopbackBlock.Address(51 + i))])
 {
     public override string Kind => "etcd";
 

@@ -36,10 +36,11 @@ public sealed class KetchClusterProvider : IClusterProvider
     }
 }
 
-/// <summary>ketch members, each on its own loopback address (127.0.0.41, .42, ...) with free
-/// ports, run with etcd's flags and the same timings as <see cref="EtcdCluster"/>.</summary>
+/// <summary>ketch members, each on its own loopback address (.41, .42, ... of this process's
+/// <see cref="LoopbackBlock"/>) with free ports, run with etcd's flags and the same timings as
+/// <see cref="EtcdCluster"/>.</summary>
 internal sealed class KetchCluster(string ketchDll, int count)
-    : ProcessCluster("ketch-members-", [.. Enumerable.Range(0, count).Select(i => $"127.0.0.{41 + i}")])
+    : ProcessCluster("ketch-members-", [.. Enumerable.Range(0, count).Select(i => LoopbackBlock.Address(41 + i))])
 {
     public override string Kind => "ketch";
 

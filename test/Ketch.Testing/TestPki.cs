@@ -138,6 +138,10 @@ public sealed class TestPki : IDisposable
             {
                 names.AddIpAddress(IPAddress.Parse($"127.0.0.{i + 1}"));
             }
+            for (var i = 41; i <= 60; i++)
+            {
+                names.AddIpAddress(IPAddress.Parse(LoopbackBlock.Address(i)));
+            }
             request.CertificateExtensions.Add(names.Build());
         }
         else if (dnsNames.Length > 0 || ipAddresses is { Length: > 0 })
