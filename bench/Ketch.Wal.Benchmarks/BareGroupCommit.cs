@@ -14,9 +14,9 @@ using Microsoft.Win32.SafeHandles;
 /// (rewriting the partial head block, as <c>DirectAppender</c>), completes the batch and waits for
 /// its appenders to come back (as <c>Wal.AwaitReturningAppenders</c>). No segments, no records
 /// beyond the entries, no failure handling. The log wraps around inside one 64 MiB preallocated
-/// file; with <c>zeroFill</c>, a second thread writes what the WAL's segment pipeline writes in
-/// the background: 64 MiB of zeros (1 MiB buffered writes, then fdatasync) per 64 MiB of log,
-/// at most one segment ahead. Usage: docs/wal.md, "What the zero fill costs".
+/// file; with <c>zeroFill</c>, a second thread prepares segments with the WAL's own
+/// <c>SegmentPipeline.Prepare</c> (64 MiB of zeros in 1 MiB buffered writes, then fdatasync) per
+/// 64 MiB of log, at most one segment ahead. Usage: docs/wal.md, "What the zero fill costs".
 /// </summary>
 internal static class BareGroupCommit
 {
@@ -168,7 +168,6 @@ internal static class BareGroupCommit
 
     private static void FillLoop(string dir, ref bool stop, ref long written)
     {
-        var zeros = new byte[1 << 20];
         long filled = FileBytes; // one spare segment is ready when timing starts, as in the WAL benchmark
         while (!Volatile.Read(ref stop))
         {
@@ -177,15 +176,9 @@ internal static class BareGroupCommit
                 Thread.Sleep(1);
                 continue;
             }
+            // The segment pipeline's own preparation: 1 MiB buffered writes of zeros, then fdatasync.
             var path = Path.Combine(dir, $"fill{filled}");
-            using (var f = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite))
-            {
-                for (long o = 0; o < FileBytes && !Volatile.Read(ref stop); o += zeros.Length)
-                {
-                    RandomAccess.Write(f, zeros, o);
-                }
-                _ = NativeMethods.fdatasync((int)f.DangerousGetHandle());
-            }
+            SegmentPipeline.Prepare(OsFileSystem.Buffered, path, new WalOptions { SegmentSizeBytes = FileBytes }).File.Dispose();
             File.Delete(path);
             filled += FileBytes;
         }

@@ -274,7 +274,7 @@ internal sealed partial class RaftLoop
             }
             catch (OperationCanceledException)
             {
-                throw ct.IsCancellationRequested ? Api.EtcdErrors.Canceled : _stop.IsCancellationRequested ? Api.EtcdErrors.Stopped : Api.EtcdErrors.Timeout;
+                throw WaitEnded(ct);
             }
         }
     }

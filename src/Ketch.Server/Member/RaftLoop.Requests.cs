@@ -71,11 +71,7 @@ internal sealed partial class RaftLoop
         catch (OperationCanceledException)
         {
             _waiters.Cancel(id);
-            if (ct.IsCancellationRequested)
-            {
-                throw EtcdErrors.Canceled;
-            }
-            throw _stop.IsCancellationRequested ? EtcdErrors.Stopped : EtcdErrors.Timeout;
+            throw WaitEnded(ct);
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {
@@ -113,13 +109,14 @@ internal sealed partial class RaftLoop
         }
         catch (OperationCanceledException)
         {
-            if (ct.IsCancellationRequested)
-            {
-                throw EtcdErrors.Canceled;
-            }
-            throw _stop.IsCancellationRequested ? EtcdErrors.Stopped : EtcdErrors.Timeout;
+            throw WaitEnded(ct);
         }
     }
+
+    /// <summary>Why a wait bounded by the request timeout ended early: the caller gave up
+    /// (<paramref name="ct"/>), the member is stopping, or the timeout passed.</summary>
+    private Grpc.Core.RpcException WaitEnded(CancellationToken ct) =>
+        ct.IsCancellationRequested ? EtcdErrors.Canceled : _stop.IsCancellationRequested ? EtcdErrors.Stopped : EtcdErrors.Timeout;
 
     /// <summary>A message from a peer; dropped when the queue is full (Raft retransmits).</summary>
     public void Receive(Message message) => _commands.Writer.TryWrite(new LoopCommand(LoopCommandKind.Step, Message: message));
