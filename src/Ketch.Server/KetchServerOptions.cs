@@ -81,6 +81,11 @@ public sealed record KetchServerOptions
     /// <summary>Run Raft's pre-vote round before elections (<c>--pre-vote</c>).</summary>
     public bool PreVote { get; init; } = true;
 
+    /// <summary>At boot, once the peers are connected and no leader has been heard, fast-forward the
+    /// election timer to two ticks before its end (<c>--initial-election-tick-advance</c>, see
+    /// <c>RaftLoop.AdvanceElectionTicks</c>).</summary>
+    public bool InitialElectionTickAdvance { get; init; } = true;
+
     /// <summary>Refuse reconfigurations that could lose quorum (<c>--strict-reconfig-check</c>).</summary>
     public bool StrictReconfigCheck { get; init; } = true;
 

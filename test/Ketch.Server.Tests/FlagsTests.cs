@@ -32,6 +32,8 @@ public sealed class FlagsTests
         Assert.Equal(50, o.HeartbeatIntervalMs);
         Assert.Equal(600, o.ElectionTimeoutMs);
         Assert.False(o.PreVote);
+        Assert.True(o.InitialElectionTickAdvance);
+        Assert.False(Parse(["--initial-election-tick-advance=false"]).InitialElectionTickAdvance);
         Assert.Equal(7, o.MaxTxnOps);
         Assert.Equal(2, o.ListenClientUrls.Count);
     }

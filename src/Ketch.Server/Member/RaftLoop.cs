@@ -51,6 +51,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private readonly long _readRetryTicks;
     private readonly long _readExpireTicks;
     private long _ticks;
+    // While not 0: the tick until which Start's fast-forward of the election timer waits for the
+    // peers' connections (AdvanceElectionTicks).
+    private long _advanceUntilTick;
     private long _lastCheckpointTick;
     private ulong _lastSnapshotIndex;
     private bool _wasLeader;
@@ -238,6 +241,11 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         {
             _node.Campaign();
         }
+        else if (_options.InitialElectionTickAdvance && _options.ElectionTicks > 2)
+        {
+            // etcd waits for the peers' connections up to rafthttp's ConnReadTimeout, 5 s.
+            _advanceUntilTick = Math.Max(1, 5000 / Math.Max(1, _options.HeartbeatIntervalMs));
+        }
         var hb = TimeSpan.FromMilliseconds(_options.HeartbeatIntervalMs);
         _ticker = _time.CreateTimer(_ => _commands.Writer.TryWrite(new LoopCommand(LoopCommandKind.Tick)), null, hb, hb);
         _run = Task.Run(RunAsync);
@@ -282,6 +290,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         }
     }
 
+    /// <summary>Ticks handled so far; <see cref="RaftStatus"/> is at least as new.</summary>
+    internal long Ticks => Volatile.Read(ref _ticks);
+
     /// <summary>Set when the loop died (WAL failure): the member serves no more writes.</summary>
     public Exception? Failed { get; private set; }
 
@@ -291,8 +302,13 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         {
             case LoopCommandKind.Tick:
                 _node.Tick();
-                _ticks++;
+                if (_advanceUntilTick != 0)
+                {
+                    AdvanceElectionTicks();
+                }
                 _status = _node.Status();
+                // After the status: a reader that sees this tick counted sees its status.
+                Volatile.Write(ref _ticks, _ticks + 1);
                 _waiters.ExpireDue(_time.GetTimestamp(), EtcdErrors.Timeout);
                 RetryReads();
                 OnLeaderTick();
@@ -375,6 +391,55 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     }
 
     /// <summary>Leader duties on the clock: revoke expired leases, checkpoint lease TTLs.</summary>
+    /// <summary>
+    /// etcd's <c>--initial-election-tick-advance</c>. A member that boots starts its election timer
+    /// from zero, so a cluster without a leader (all members restarted, or quorum just regained)
+    /// waits a whole randomized election timeout before anyone campaigns. Once the peers are
+    /// connected, the timer is fast-forwarded to two ticks before the election timeout: a leader
+    /// that is among them reaches this member with a heartbeat within those two ticks (one per
+    /// tick) and resets the timer; without one, the member campaigns within 2 to
+    /// <c>ElectionTicks + 1</c> ticks instead of <c>ElectionTicks</c> to <c>2 ElectionTicks - 1</c>
+    /// (the randomized timeout, Raft thesis §3.4).
+    /// etcd fast-forwards when more than one peer is connected. With pre-vote, ketch also does when
+    /// the connected peers and this member make a quorum (one peer of a three-member cluster: the
+    /// restart that ends a quorum loss): a pre-vote cannot disrupt a leader, because members that
+    /// hear from one refuse it (check-quorum's lease, thesis §9.6), so an early campaign at worst
+    /// fails.
+    /// </summary>
+    private void AdvanceElectionTicks()
+    {
+        if (Leader != 0 || _ticks > _advanceUntilTick)
+        {
+            // A leader was heard (nothing to speed up), or the peers did not connect in time.
+            _advanceUntilTick = 0;
+            return;
+        }
+        int peers = 0, active = 0;
+        foreach (var m in Membership.Members)
+        {
+            if (m.IsLearner || m.Id == MemberId)
+            {
+                continue;
+            }
+            peers++;
+            if (_transport?.ActiveSince(m.Id) is not null)
+            {
+                active++;
+            }
+        }
+        var quorum = (peers + 1) / 2 + 1;
+        if (active > 1 || (_options.PreVote && active > 0 && active + 1 >= quorum))
+        {
+            _advanceUntilTick = 0;
+            var ticks = _options.ElectionTicks - 2;
+            for (var i = 0; i < ticks; i++)
+            {
+                _node.Tick();
+            }
+            LogTicksAdvanced(_log, ticks, _options.ElectionTicks, active, peers);
+        }
+    }
+
     private void OnLeaderTick()
     {
         if (!IsLeader)
@@ -583,6 +648,10 @@ internal sealed partial class RaftLoop : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Use default bcrypt-cost {Default} instead of the invalid value {Cost}")]
     private static partial void LogBcryptCost(ILogger log, int @default, int cost);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "peer connections up ({Active} of {Peers} voters): fast-forwarded {Ticks} election ticks (election ticks {ElectionTicks})")]
+    private static partial void LogTicksAdvanced(ILogger log, int ticks, int electionTicks, int active, int peers);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "the Raft loop failed; the member stops serving")]
     private static partial void LogLoopFailed(ILogger log, Exception e);
