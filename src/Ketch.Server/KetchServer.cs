@@ -89,11 +89,13 @@ public sealed class KetchServer : IAsyncDisposable
         try
         {
             _transport = new PeerTransport(_loop, _options, _options.LoggerFactory.CreateLogger("Ketch.Peer"), _peerTls);
+            // Listening before dialling: a peer that our stream reaches dials us back at once
+            // (PeerSender.PeerReachedUs), and should find us listening.
+            _transport.Start();
             foreach (var m in _loop.Membership.Members.Where(m => m.Id != _loop.MemberId))
             {
                 _transport.AddPeer(m.Id, m.PeerUrls);
             }
-            _transport.Start();
             _corruption = new CorruptionCheck(_loop, _options, _peerTls, _options.LoggerFactory.CreateLogger("Ketch.Corruption"));
             if (_options.InitialCorruptCheck)
             {

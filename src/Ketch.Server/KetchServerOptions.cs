@@ -218,6 +218,10 @@ public sealed record KetchServerOptions
     /// <summary>How often each peer's round trip is measured (<see cref="Peer.PeerProbe"/>); tests shorten it.</summary>
     internal TimeSpan PeerProbeInterval { get; init; } = Peer.PeerProbe.Interval;
 
+    /// <summary>The shortest and longest wait before a peer stream is dialled again after a failure
+    /// (doubling in between); tests lengthen them.</summary>
+    internal (TimeSpan Min, TimeSpan Max) PeerRetryBackoff { get; init; } = (TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
+
     /// <summary>Tests only: runs on the loop while a snapshot from the leader replaces the store,
     /// between closing the old store and opening the new one.</summary>
     internal Action? WhileStoreClosedForTests { get; init; }

@@ -14,14 +14,13 @@ namespace Ketch.Server.Peer;
 /// The stream to one peer: a bounded queue drained by one task that writes length-prefixed
 /// RaftEncoding frames over TCP, flushing once per batch (everything queued at that moment).
 /// Connection failures back off exponentially (100 ms to 2 s) and report the peer unreachable;
-/// queued messages are dropped then (Raft retransmits); snapshot outcomes are reported.
+/// queued messages are dropped then (Raft retransmits); snapshot outcomes are reported. A peer
+/// that connects to us cuts the backoff short (<see cref="PeerReachedUs"/>).
 /// </summary>
 internal sealed partial class PeerSender : IAsyncDisposable
 {
     private const int QueueCapacity = 4096;
     private const int MaxBatchBytes = 1024 * 1024;
-    private static readonly TimeSpan s_minBackoff = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(2);
 
     private readonly RaftLoop _loop;
     private readonly ulong _peerId;
@@ -31,16 +30,21 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly TimeSpan _setupTimeout; // then TLS, our handshake and its answer
     private readonly ILogger _log;
     private readonly Tls.TlsCredentials? _tls;
+    private readonly TimeSpan _minBackoff;
+    private readonly TimeSpan _maxBackoff;
     private readonly Channel<Message> _queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
     private readonly Task _probe;
     private int _snapshotInFlight;
     private long _connectedSinceTicks; // UTC ticks; 0 while the stream is down
+    private int _reachedUs;                        // set by PeerReachedUs, taken by the backoff
+    private CancellationTokenSource? _backoffWait; // the backoff in progress, if any
 
     public PeerSender(RaftLoop loop, ulong peerId, IReadOnlyList<string> urls, TimeProvider time, TimeSpan dialTimeout, TimeSpan setupTimeout, ILogger log, Tls.TlsCredentials? tls = null,
-        TimeSpan? probeInterval = null)
+        TimeSpan? probeInterval = null, (TimeSpan Min, TimeSpan Max)? backoff = null)
     {
+        (_minBackoff, _maxBackoff) = backoff ?? (TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
         _loop = loop;
         _peerId = peerId;
         _urls = urls;
@@ -135,7 +139,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var backoff = s_minBackoff;
+        var backoff = _minBackoff;
         var attempt = 0;
         while (!_stop.IsCancellationRequested)
         {
@@ -154,7 +158,8 @@ internal sealed partial class PeerSender : IAsyncDisposable
                     LogRefused(_log, _peerId, url.ToString(), answer);
                     throw new IOException("peer refused the connection");
                 }
-                backoff = s_minBackoff;
+                backoff = _minBackoff;
+                Interlocked.Exchange(ref _reachedUs, 0); // news from before this connection
                 Interlocked.Exchange(ref _connectedSinceTicks, _time.GetUtcNow().UtcTicks);
                 try
                 {
@@ -181,16 +186,78 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 }
                 _loop.ReportUnreachable(_peerId);
                 DropQueued();
-                try
+                switch (await BackOffAsync(backoff).ConfigureAwait(false))
                 {
-                    await Task.Delay(backoff, _time, _stop.Token).ConfigureAwait(false);
+                    case BackoffEnd.Stopped:
+                        return;
+                    case BackoffEnd.PeerReachedUs:
+                        // Its listener may not be up yet (a member dials its peers as it starts):
+                        // the next tries come at the shortest backoff again.
+                        backoff = _minBackoff;
+                        break;
+                    default:
+                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _maxBackoff.Ticks));
+                        break;
                 }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
             }
+        }
+    }
+
+    /// <summary>
+    /// The peer opened a stream to us, so it is up again: dial it now rather than at the end of a
+    /// backoff of up to 2 s. Until this member's stream to it is back, Raft's answers to the peer
+    /// are dropped, and a member restarted after a quorum loss could not be elected (nor vote for
+    /// anyone) in that time. etcd's stream readers retry every 100 ms, and its pipeline carries
+    /// messages meanwhile.
+    /// </summary>
+    public void PeerReachedUs()
+    {
+        Interlocked.Exchange(ref _reachedUs, 1);
+        try
+        {
+            Volatile.Read(ref _backoffWait)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That backoff has just ended.
+        }
+    }
+
+    private enum BackoffEnd
+    {
+        Elapsed,
+        PeerReachedUs,
+        Stopped,
+    }
+
+    /// <summary>Waits <paramref name="backoff"/>, or less if the peer reaches us meanwhile.</summary>
+    private async Task<BackoffEnd> BackOffAsync(TimeSpan backoff)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        Volatile.Write(ref _backoffWait, wait);
+        try
+        {
+            // Taken after the wait is published: a PeerReachedUs in between either is seen here
+            // or cancels the wait.
+            if (Interlocked.Exchange(ref _reachedUs, 0) == 1)
+            {
+                return BackoffEnd.PeerReachedUs;
+            }
+            await Task.Delay(backoff, _time, wait.Token).ConfigureAwait(false);
+            return BackoffEnd.Elapsed;
+        }
+        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        {
+            Interlocked.Exchange(ref _reachedUs, 0);
+            return BackoffEnd.PeerReachedUs;
+        }
+        catch (OperationCanceledException)
+        {
+            return BackoffEnd.Stopped;
+        }
+        finally
+        {
+            Volatile.Write(ref _backoffWait, null);
         }
     }
 

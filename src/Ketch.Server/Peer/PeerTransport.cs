@@ -100,7 +100,8 @@ internal sealed partial class PeerTransport : IPeerTransport
         {
             return;
         }
-        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _options.PeerDialTimeout, _options.PeerSetupTimeout, _log, _tls, _options.PeerProbeInterval);
+        _senders[id] = new PeerSender(_loop, id, peerUrls, _options.TimeProvider, _options.PeerDialTimeout, _options.PeerSetupTimeout, _log, _tls, _options.PeerProbeInterval,
+            _options.PeerRetryBackoff);
     }
 
     public DateTimeOffset? ActiveSince(ulong id)
@@ -121,9 +122,15 @@ internal sealed partial class PeerTransport : IPeerTransport
 
     private void InboundOpened(ulong from)
     {
+        bool first;
         lock (_inbound)
         {
-            _inbound[from] = _inbound.TryGetValue(from, out var x) ? (x.Open + 1, x.Since) : (1, _options.TimeProvider.GetUtcNow());
+            first = !_inbound.TryGetValue(from, out var x);
+            _inbound[from] = first ? (1, _options.TimeProvider.GetUtcNow()) : (x.Open + 1, x.Since);
+        }
+        if (first && _senders.TryGetValue(from, out var sender))
+        {
+            sender.PeerReachedUs();
         }
     }
 
