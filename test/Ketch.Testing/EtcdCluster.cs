@@ -44,7 +44,7 @@ public static class Tools
             }
         }
         throw new InvalidOperationException(
-            $"'{name}' was not found on PATH: these tests need real etcd. Install it with 'apt-get install -y {package}' (.ci/run does this).");
+            $"'{name}' was not found on PATH: these tests run it. Install it with 'apt-get install -y {package}' (.ci/run does this).");
     }
 
     /// <summary>A TCP port on <paramref name="host"/> (a loopback address) that is free right now (never 2379/2380).</summary>
