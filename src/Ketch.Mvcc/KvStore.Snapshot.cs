@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Ketch.Mvcc.Backend;
-using RocksDbSharp;
+using Ketch.Mvcc.Backend.Rocks;
 
 namespace Ketch.Mvcc;
 
@@ -19,7 +19,7 @@ public sealed partial class KvStore
     /// </summary>
     public void Snapshot(Stream output)
     {
-        RocksDbSharp.Snapshot snapshot;
+        RocksSnapshot snapshot;
         lock (_applyLock)
         {
             lock (_lock)
@@ -42,7 +42,7 @@ public sealed partial class KvStore
         }
     }
 
-    private void WriteSnapshot(Stream output, RocksDbSharp.Snapshot snapshot)
+    private void WriteSnapshot(Stream output, RocksSnapshot snapshot)
     {
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
@@ -90,7 +90,7 @@ public sealed partial class KvStore
                 throw new InvalidDataException("not a ketch snapshot stream");
             }
 
-            using var batch = new WriteBatch();
+            using var batch = new RocksWriteBatch();
             while (true)
             {
                 var keyLength = BinaryPrimitives.ReadUInt32LittleEndian(Take(input, hash, 4));
@@ -102,7 +102,7 @@ public sealed partial class KvStore
                 var key = Take(input, hash, checked((int)keyLength));
                 var value = Take(input, hash, checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(input, hash, 4))));
                 batch.Put(key, value);
-                if (batch.Count() >= 1_000)
+                if (batch.Count >= 1_000)
                 {
                     backend.WriteRaw(batch);
                     batch.Clear();

@@ -11,11 +11,11 @@ namespace Ketch.Mvcc;
 public sealed class StoreView : IDisposable
 {
     private readonly RocksBackend _backend;
-    private readonly RocksDbSharp.Snapshot _snapshot;
+    private readonly Backend.Rocks.RocksSnapshot _snapshot;
     private readonly Action _release;
     private bool _disposed;
 
-    internal StoreView(RocksBackend backend, RocksDbSharp.Snapshot snapshot, Action release,
+    internal StoreView(RocksBackend backend, Backend.Rocks.RocksSnapshot snapshot, Action release,
         long currentRevision, long compactRevision, ulong consistentIndex, ulong consistentTerm)
     {
         _backend = backend;

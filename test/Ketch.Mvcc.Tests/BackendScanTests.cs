@@ -5,9 +5,10 @@ using Xunit;
 namespace Ketch.Mvcc.Tests;
 
 /// <summary>
-/// Scans stay inside their bucket while garbage collections run between steps. RocksDbSharp frees
-/// a ReadOptions' native iterate-upper-bound in its finalizer; an iterator that outlived its options
-/// read freed memory (a member crashed with SIGSEGV rebuilding its index after a snapshot install).
+/// Scans stay inside their bucket while garbage collections run between steps. RocksDB's C API
+/// keeps an iterator's upper bound as a pointer into its read options; when RocksDbSharp freed those
+/// in a finalizer, an iterator that outlived its options read freed memory (a member crashed with
+/// SIGSEGV rebuilding its index after a snapshot install). The iterator now owns them.
 /// </summary>
 public sealed class BackendScanTests : IDisposable
 {

@@ -1,4 +1,4 @@
-using RocksDbSharp;
+using Ketch.Mvcc.Backend.Rocks;
 
 namespace Ketch.Mvcc.Backend;
 
@@ -22,18 +22,17 @@ public static class OfflineCompaction
         {
             throw new IOException($"open {directory}: no such RocksDB database");
         }
-        // CreateIfMissing(false): never make an empty store out of a wrong path.
-        var options = new DbOptions().SetCreateIfMissing(false);
-        RocksDb db;
+        RocksDatabase db;
         try
         {
-            db = RocksDb.Open(options, directory);
+            // createIfMissing false: never make an empty store out of a wrong path.
+            db = RocksDatabase.Open(directory, createIfMissing: false);
         }
-        catch (RocksDbException ex) when (ex.Message.Contains("LOCK", StringComparison.Ordinal))
+        catch (RocksException ex) when (ex.Message.Contains("LOCK", StringComparison.Ordinal))
         {
             throw new BackendLockedException(directory, ex.Message);
         }
-        catch (RocksDbException ex)
+        catch (RocksException ex)
         {
             throw new IOException(ex.Message, ex);
         }
@@ -42,9 +41,9 @@ public static class OfflineCompaction
             try
             {
                 // No bounds: the whole key space. RocksDB flushes the memtable (replayed from its log) first.
-                db.CompactRange((byte[]?)null, null);
+                db.CompactRange([], []);
             }
-            catch (RocksDbException ex)
+            catch (RocksException ex)
             {
                 throw new IOException(ex.Message, ex);
             }

@@ -1,20 +1,19 @@
-using RocksDbSharp;
-using RocksWriteOptions = RocksDbSharp.WriteOptions;
+using Ketch.Mvcc.Backend.Rocks;
 
 namespace Ketch.Mvcc.Backend;
 
 /// <summary>
 /// The persistent backend: one RocksDB instance holding every bucket (<see cref="BackendBucket"/>).
-/// Writes accumulate in one pending <see cref="WriteBatch"/> that <see cref="Commit"/> writes
+/// Writes accumulate in one pending <see cref="RocksWriteBatch"/> that <see cref="Commit"/> writes
 /// atomically, so data and metadata (consistent index) of a batch land together or not at all.
 /// Reads see pending writes first (read-your-writes), then a bounded cache, then RocksDB.
 /// Not thread-safe: the store serialises access.
 /// </summary>
 internal sealed class RocksBackend : IDisposable
 {
-    private readonly RocksDb _db;
+    private readonly RocksDatabase _db;
     private readonly RocksWriteOptions _writeOptions;
-    private readonly WriteBatch _batch = new();
+    private readonly RocksWriteBatch _batch = new();
     private readonly List<(Revision Rev, KeyValue Kv)> _pendingList = [];
     private readonly Dictionary<Revision, KeyValue> _pendingRevs = [];
     private readonly Dictionary<byte[], byte[]?> _pendingBuckets = new(Index.ByteKeys.EqualityComparer);
@@ -30,18 +29,14 @@ internal sealed class RocksBackend : IDisposable
         Directory.CreateDirectory(directory);
         // Memtables of 16 MiB instead of RocksDB's 64 MiB: writes reach RocksDB in large batches
         // already (one per store commit), and every memtable is resident memory on top of the index.
-        var options = new DbOptions()
-            .SetCreateIfMissing(true)
-            .IncreaseParallelism(2)
-            .SetWriteBufferSize(16UL << 20);
-        _db = RocksDb.Open(options, directory);
-        _writeOptions = new RocksWriteOptions().SetSync(syncWrites);
+        _db = RocksDatabase.Open(directory, createIfMissing: true, parallelism: 2, writeBufferBytes: 16UL << 20);
+        _writeOptions = new RocksWriteOptions(syncWrites);
         _cache = new RevisionCache(cacheBytes);
         RefreshSizes();
     }
 
     /// <summary>The database; a use after close throws rather than touching freed native memory.</summary>
-    private RocksDb Db
+    private RocksDatabase Db
     {
         get
         {
@@ -93,7 +88,7 @@ internal sealed class RocksBackend : IDisposable
 
         Span<byte> key = stackalloc byte[KvCodec.RevisionKeyLength];
         KvCodec.WriteRevisionKey(key, rev);
-        var raw = Db.Get(key, null, null);
+        var raw = Db.Get(key);
         if (raw is null)
         {
             return null;
@@ -110,15 +105,14 @@ internal sealed class RocksBackend : IDisposable
     /// </summary>
     public IEnumerable<(Revision Rev, KeyValue Kv)> ScanRevisions(Revision from)
     {
-        using (var scan = new BoundedIterator(Db, UpperBound(BackendBucket.Key)))
+        using (var it = Db.NewIterator(UpperBound(BackendBucket.Key)))
         {
-            var it = scan.Iterator;
             for (it.Seek(KvCodec.RevisionKey(from)); it.Valid(); it.Next())
             {
-                var rev = KvCodec.ReadRevisionKey(it.GetKeySpan());
+                var rev = KvCodec.ReadRevisionKey(it.Key);
                 if (!_cache.TryGet(rev, out var kv))
                 {
-                    kv = KvCodec.Decode(it.GetValueSpan(), rev.Main);
+                    kv = KvCodec.Decode(it.Value, rev.Main);
                 }
 
                 yield return (rev, kv);
@@ -141,12 +135,11 @@ internal sealed class RocksBackend : IDisposable
     /// </summary>
     public void ScanIndexRecords(IndexRecordVisitor visit)
     {
-        using var scan = new BoundedIterator(Db, UpperBound(BackendBucket.Key).SetFillCache(false));
-        var it = scan.Iterator;
+        using var it = Db.NewIterator(UpperBound(BackendBucket.Key), fillCache: false);
         for (it.Seek([(byte)BackendBucket.Key]); it.Valid(); it.Next())
         {
-            var rev = KvCodec.ReadRevisionKey(it.GetKeySpan());
-            var key = KvCodec.DecodeIndexFields(it.GetValueSpan(), rev.Main, out var create, out var version, out var lease);
+            var rev = KvCodec.ReadRevisionKey(it.Key);
+            var key = KvCodec.DecodeIndexFields(it.Value, rev.Main, out var create, out var version, out var lease);
             visit(rev, key, create, version, lease);
         }
     }
@@ -158,12 +151,10 @@ internal sealed class RocksBackend : IDisposable
     public List<Revision> CommittedRevisionsBelow(Revision from, long belowMain, int max)
     {
         var result = new List<Revision>();
-        var readOptions = new ReadOptions().SetIterateUpperBound(KvCodec.RevisionKey(new Revision(belowMain, 0))).SetFillCache(false);
-        using var scan = new BoundedIterator(Db, readOptions);
-        var it = scan.Iterator;
+        using var it = Db.NewIterator(KvCodec.RevisionKey(new Revision(belowMain, 0)), fillCache: false);
         for (it.Seek(KvCodec.RevisionKey(from)); it.Valid() && result.Count < max; it.Next())
         {
-            result.Add(KvCodec.ReadRevisionKey(it.GetKeySpan()));
+            result.Add(KvCodec.ReadRevisionKey(it.Key));
         }
 
         return result;
@@ -200,12 +191,11 @@ internal sealed class RocksBackend : IDisposable
     public List<KeyValuePair<byte[], byte[]>> ReadBucket(BackendBucket bucket)
     {
         var result = new SortedDictionary<byte[], byte[]?>(Comparer<byte[]>.Create((a, b) => Index.ByteKeys.Compare(a, b)));
-        using (var scan = new BoundedIterator(Db, UpperBound(bucket)))
+        using (var it = Db.NewIterator(UpperBound(bucket)))
         {
-            var it = scan.Iterator;
             for (it.Seek([(byte)bucket]); it.Valid(); it.Next())
             {
-                result[it.GetKeySpan()[1..].ToArray()] = it.Value();
+                result[it.Key[1..].ToArray()] = it.Value.ToArray();
             }
         }
 
@@ -249,13 +239,12 @@ internal sealed class RocksBackend : IDisposable
     /// Writes every committed entry, read from one RocksDB snapshot, to <paramref name="sink"/>.
     /// Pending writes are not included: commit first.
     /// </summary>
-    public void ForEachCommitted(Snapshot snapshot, Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> sink)
+    public void ForEachCommitted(RocksSnapshot snapshot, Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> sink)
     {
-        using var scan = new BoundedIterator(Db, new ReadOptions().SetSnapshot(snapshot).SetFillCache(false));
-        var it = scan.Iterator;
+        using var it = Db.NewIterator(snapshot: snapshot, fillCache: false);
         for (it.SeekToFirst(); it.Valid(); it.Next())
         {
-            sink(it.GetKeySpan(), it.GetValueSpan());
+            sink(it.Key, it.Value);
         }
     }
 
@@ -264,23 +253,20 @@ internal sealed class RocksBackend : IDisposable
     /// without the bucket byte; from <paramref name="from"/> (bucket byte excluded) when given. Lazy:
     /// one entry in memory at a time.
     /// </summary>
-    public IEnumerable<(byte[] Key, byte[] Value)> ScanSnapshot(Snapshot snapshot, BackendBucket bucket, byte[]? from = null)
+    public IEnumerable<(byte[] Key, byte[] Value)> ScanSnapshot(RocksSnapshot snapshot, BackendBucket bucket, byte[]? from = null)
     {
-        var options = new ReadOptions().SetSnapshot(snapshot).SetFillCache(false)
-            .SetIterateUpperBound([(byte)((byte)bucket + 1)]);
-        using var scan = new BoundedIterator(Db, options);
-        var it = scan.Iterator;
+        using var it = Db.NewIterator(UpperBound(bucket), snapshot, fillCache: false);
         for (it.Seek(from is null ? [(byte)bucket] : BucketKey(bucket, from)); it.Valid(); it.Next())
         {
-            yield return (it.GetKeySpan()[1..].ToArray(), it.Value());
+            yield return (it.Key[1..].ToArray(), it.Value.ToArray());
         }
     }
 
     /// <summary>A consistent view of the committed data; dispose it when done.</summary>
-    public Snapshot TakeSnapshot() => Db.CreateSnapshot();
+    public RocksSnapshot TakeSnapshot() => Db.CreateSnapshot();
 
     /// <summary>Writes a raw entry directly (restore from a snapshot stream), batched by the caller.</summary>
-    public void WriteRaw(WriteBatch batch) => Db.Write(batch, _writeOptions);
+    public void WriteRaw(RocksWriteBatch batch) => Db.Write(batch, _writeOptions);
 
     /// <summary>
     /// Total bytes of the database files and memtables as of the last commit, plus the bytes of the
@@ -299,13 +285,13 @@ internal sealed class RocksBackend : IDisposable
     /// what deletes and compactions left behind, then refreshes the sizes.</summary>
     public void Defragment()
     {
-        Db.CompactRange((byte[]?)null, null);
+        Db.CompactRange([], []);
         RefreshSizes();
     }
 
     /// <summary>Asks RocksDB to compact the revision range below <paramref name="main"/> now.</summary>
     public void CompactRevisionsBelow(long main) =>
-        Db.CompactRange(KvCodec.RevisionKey(new Revision(0, 0)), KvCodec.RevisionKey(new Revision(main, 0)), null);
+        Db.CompactRange(KvCodec.RevisionKey(new Revision(0, 0)), KvCodec.RevisionKey(new Revision(main, 0)));
 
     /// <summary>Closes RocksDB after committing the pending batch.</summary>
     public void Dispose()
@@ -332,6 +318,7 @@ internal sealed class RocksBackend : IDisposable
     {
         _disposed = true;
         _batch.Dispose();
+        _writeOptions.Dispose();
         _db.Dispose();
     }
 
@@ -367,8 +354,8 @@ internal sealed class RocksBackend : IDisposable
         return lo;
     }
 
-    private static ReadOptions UpperBound(BackendBucket bucket) =>
-        new ReadOptions().SetIterateUpperBound([(byte)((byte)bucket + 1)]);
+    /// <summary>The exclusive upper bound of a bucket's keys: the next bucket's byte.</summary>
+    private static byte[] UpperBound(BackendBucket bucket) => [(byte)((byte)bucket + 1)];
 
     private static byte[] BucketKey(BackendBucket bucket, ReadOnlySpan<byte> key)
     {
