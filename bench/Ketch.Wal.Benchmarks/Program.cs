@@ -277,9 +277,10 @@ static async Task<Result> Concurrent(string root, TimeSpan duration, int size, i
     }
 }
 
-// Single writer against the raw probe in steady state: one preallocated probe file and three
-// WALs (the default with direct appends, buffered appends, and the inline variant), created once,
-// then timed in turn for short slices so that all see the same disk.
+// Single writer against the raw probe in steady state: one preallocated probe file and four
+// WALs (the default with direct appends, which picks inline or handoff by measuring; buffered
+// appends; always inline; always handed to the writer thread), created once, then timed in turn for
+// short slices so that all see the same disk.
 static async Task AlternatingSingleWriter(string root, TimeSpan slice, int rounds)
 {
     var dir = FreshDir(root);
@@ -291,11 +292,12 @@ static async Task AlternatingSingleWriter(string root, TimeSpan slice, int round
         await using var wal = Wal.Create(Path.Combine(dir, "wal"), meta, new WalOptions());
         await using var buffered = Wal.Create(Path.Combine(dir, "wal-buffered"), meta, new WalOptions { FileSystem = OsFileSystem.Buffered });
         await using var inline = Wal.Create(Path.Combine(dir, "wal-inline"), meta, new WalOptions { InlineWhenIdle = true });
-        await Task.WhenAll(wal.SpareSegmentReady, buffered.SpareSegmentReady, inline.SpareSegmentReady);
+        await using var handoff = Wal.Create(Path.Combine(dir, "wal-handoff"), meta, new WalOptions { InlineWhenIdle = false });
+        await Task.WhenAll(wal.SpareSegmentReady, buffered.SpareSegmentReady, inline.SpareSegmentReady, handoff.SpareSegmentReady);
         var data128 = new byte[128];
         var data256 = new byte[256];
         long offset = 0;
-        var next = new Dictionary<Wal, ulong> { [wal] = 1, [buffered] = 1, [inline] = 1 };
+        var next = new Dictionary<Wal, ulong> { [wal] = 1, [buffered] = 1, [inline] = 1, [handoff] = 1 };
         var one = new Entry[1];
         Task AppendOne(Wal w)
         {
@@ -313,7 +315,7 @@ static async Task AlternatingSingleWriter(string root, TimeSpan slice, int round
             }
             return ops / sw.Elapsed.TotalSeconds;
         }
-        string[] names = ["probe tight loop", "probe with thread hop", "WAL (default: direct appends)", "WAL buffered appends", "WAL inline (caller syncs)"];
+        string[] names = ["probe tight loop", "probe with thread hop", "WAL (default: direct appends)", "WAL buffered appends", "WAL inline (caller syncs)", "WAL handoff (writer thread syncs)"];
         var rates = names.Select(_ => new List<double>()).ToArray();
         for (var k = 0; k < rounds + 1; k++)
         {
@@ -324,6 +326,7 @@ static async Task AlternatingSingleWriter(string root, TimeSpan slice, int round
                 await Time(() => AppendOne(wal)),
                 await Time(() => AppendOne(buffered)),
                 await Time(() => AppendOne(inline)),
+                await Time(() => AppendOne(handoff)),
             ];
             if (k == 0)
             {
@@ -335,7 +338,7 @@ static async Task AlternatingSingleWriter(string root, TimeSpan slice, int round
             }
             Console.WriteLine(string.Join("  ", names.Select((n, i) => $"{n} {r[i]:N0}/s")));
         }
-        PrintMedians(rounds, slice, names, rates, [(2, 0), (2, 1), (3, 0), (3, 1), (2, 3)]);
+        PrintMedians(rounds, slice, names, rates, [(2, 0), (2, 1), (3, 0), (3, 1), (2, 3), (4, 0), (5, 0)]);
     }
     finally
     {

@@ -45,6 +45,7 @@ public sealed class Wal : IDisposable, IAsyncDisposable
 
     // Held by whoever writes: the writer thread, or an appender on the optional inline path.
     private readonly Lock _ioLock = new();
+    private readonly InlinePolicy _inlinePolicy = new();
     private readonly List<WriteRequest> _batch = [];
     private readonly List<ReadOnlyMemory<byte>> _buffers = [];
 
@@ -199,7 +200,7 @@ public sealed class Wal : IDisposable, IAsyncDisposable
             WalRecords.WriteHardState(w, hs);
         }
         var request = new WriteRequest(w, sync, marker, entries.IsEmpty ? null : entries.Span[^1].Index, hardState);
-        if (_options.InlineWhenIdle && _queue.Reader.Count == 0 && _ioLock.TryEnter())
+        if (_queue.Reader.Count == 0 && (_options.InlineWhenIdle ?? _inlinePolicy.Choose(Stopwatch.GetTimestamp())) && _ioLock.TryEnter())
         {
             return AppendInline(request);
         }

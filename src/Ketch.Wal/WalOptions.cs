@@ -26,10 +26,9 @@ public sealed record WalOptions
     public int MaxOldSegments { get; init; } = 5;
 
     /// <summary>Whether an append to an idle WAL is written and synced on the caller's thread
-    /// rather than handed to the writer thread. Off: on the VMs we run on, an fdatasync issued by a
-    /// thread while the waiter is another measured ~6x faster than a caller syncing itself
-    /// (docs/wal.md, "Performance"). Benchmarks and tests compare the two.</summary>
-    internal bool InlineWhenIdle { get; init; }
+    /// rather than handed to the writer thread. Null (the default): whichever the WAL measures to
+    /// be faster on this machine (<see cref="InlinePolicy"/>); benchmarks and tests force one.</summary>
+    internal bool? InlineWhenIdle { get; init; }
 
     /// <summary>The file layer; tests inject faults and crashes through it.</summary>
     internal IWalFileSystem FileSystem { get; init; } = OsFileSystem.Instance;

@@ -155,7 +155,8 @@ public sealed class WalTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task AppendsOfOneCallerKeepTheirOrderUnderContention(bool inlineWhenIdle)
+    [InlineData(null)] // the default: chosen by measuring (InlinePolicy), so both mix
+    public async Task AppendsOfOneCallerKeepTheirOrderUnderContention(bool? inlineWhenIdle)
     {
         // One caller issues appends without waiting for each; others keep the writer busy with
         // hard-state-only appends, so the caller's appends mix the (optional) inline path, the queue and
