@@ -390,7 +390,6 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         }
     }
 
-    /// <summary>Leader duties on the clock: revoke expired leases, checkpoint lease TTLs.</summary>
     /// <summary>
     /// etcd's <c>--initial-election-tick-advance</c>. A member that boots starts its election timer
     /// from zero, so a cluster without a leader (all members restarted, or quorum just regained)
@@ -440,6 +439,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         }
     }
 
+    /// <summary>Leader duties on the clock: revoke expired leases, checkpoint lease TTLs.</summary>
     private void OnLeaderTick()
     {
         if (!IsLeader)

@@ -215,7 +215,8 @@ internal sealed partial class PeerSender : IAsyncDisposable
         Interlocked.Exchange(ref _reachedUs, 1);
         try
         {
-            Volatile.Read(ref _backoffWait)?.Cancel();
+            // Asynchronously: the dial that follows must not run on the caller, the accept loop.
+            _ = Volatile.Read(ref _backoffWait)?.CancelAsync();
         }
         catch (ObjectDisposedException)
         {
