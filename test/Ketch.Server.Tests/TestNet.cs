@@ -6,6 +6,11 @@ namespace Ketch.Server.Tests;
 /// <summary>Free loopback ports (never 2379/2380) and polling with a deadline.</summary>
 internal static class TestNet
 {
+    private static readonly HashSet<(string Ip, int Port)> s_handedOut = [];
+
+    /// <summary>A port free on <paramref name="ip"/> right now, and never handed out before in this
+    /// process: tests run in parallel, and a member restarted on its old ports must not find them
+    /// taken by a cluster that another test started meanwhile.</summary>
     public static int FreePort(string ip = "127.0.0.1")
     {
         while (true)
@@ -13,9 +18,16 @@ internal static class TestNet
             using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             s.Bind(new IPEndPoint(IPAddress.Parse(ip), 0));
             var port = ((IPEndPoint)s.LocalEndPoint!).Port;
-            if (port is not (2379 or 2380))
+            if (port is (2379 or 2380))
             {
-                return port;
+                continue;
+            }
+            lock (s_handedOut)
+            {
+                if (s_handedOut.Add((ip, port)))
+                {
+                    return port;
+                }
             }
         }
     }

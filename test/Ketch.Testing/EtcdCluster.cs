@@ -58,12 +58,23 @@ public static class Tools
             l.Start();
             var port = ((IPEndPoint)l.LocalEndpoint).Port;
             l.Stop();
-            if (port is not (2379 or 2380))
+            if (port is (2379 or 2380))
             {
-                return port;
+                continue;
+            }
+            // Never the same port twice in a process: a member restarted on its old ports must not
+            // find them taken by a cluster that a test running in parallel started meanwhile.
+            lock (s_handedOut)
+            {
+                if (s_handedOut.Add((host, port)))
+                {
+                    return port;
+                }
             }
         }
     }
+
+    private static readonly HashSet<(string Host, int Port)> s_handedOut = [];
 }
 
 /// <summary>etcd members, each on its own loopback address (.51, .52, ... of this process's
