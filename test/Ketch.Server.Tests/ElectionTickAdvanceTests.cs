@@ -7,9 +7,9 @@ namespace Ketch.Server.Tests;
 /// <summary>
 /// <c>--initial-election-tick-advance</c>: a member of a multi-member cluster that boots with its
 /// peers connected and no leader campaigns within two to <c>ElectionTicks + 1</c> ticks, not after a
-/// whole randomized election timeout (<c>ElectionTicks</c> to <c>2 ElectionTicks - 1</c>). The member runs its real Raft loop on a fresh data directory;
-/// its ticks come from a clock the test turns by hand and its peers are a transport that only
-/// reports which of them are connected.
+/// whole randomized election timeout (<c>ElectionTicks</c> to <c>2 ElectionTicks - 1</c>). The
+/// member runs its real Raft loop on a fresh data directory; its ticks come from a clock the test
+/// turns by hand, and its peers are a transport that only reports which of them are connected.
 /// </summary>
 public sealed class ElectionTickAdvanceTests
 {
