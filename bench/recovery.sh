@@ -27,13 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return; fi
-  done
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 addr() { echo "127.0.0.$(( 41 + 10 * $1 + $2 - 1 ))"; }   # addr CLUSTER MEMBER
 
@@ -85,7 +80,6 @@ for r in $(seq "$ROUNDS"); do
     sleep 1
   done
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 for c in "${!BINS[@]}"; do
   # shellcheck disable=SC2086
   echo "median of $ROUNDS, ${BINS[$c]}: listening $(median ${LISTEN[$c]}) ms, first put $(median ${FIRST[$c]}) ms (range$(printf '%s\n' ${FIRST[$c]} | sort -n | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ / to /; s/^/ /') ms)"

@@ -17,13 +17,8 @@ PID=0
 cleanup() { if [ "$PID" -ne 0 ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() {  # prints a port nobody listens on (20000-59999)
-  local p
-  while :; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return; fi
-  done
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # start_once NAME BINARY: starts the binary on its data dir, waits for /version, stops it; prints ms.
 start_once() {
@@ -55,5 +50,4 @@ for r in $(seq "$ROUNDS"); do
   as+=("$a"); bs+=("$b")
   echo "round $r: A $a ms, B $b ms"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 echo "median of $ROUNDS: A $(median "${as[@]}") ms ($A), B $(median "${bs[@]}") ms ($B)"
