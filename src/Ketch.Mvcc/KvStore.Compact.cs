@@ -19,6 +19,7 @@ public sealed partial class KvStore
     {
         lock (_compactLock)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             HashSet<Revision> keep;
             lock (_lock)
             {
@@ -34,14 +35,20 @@ public sealed partial class KvStore
                 }
 
                 _compactRev = revision;
+                var indexStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 keep = _index.Compact(revision);
+                CompactionObserver?.Invoke(CompactionPhase.IndexPause, System.Diagnostics.Stopwatch.GetElapsedTime(indexStarted));
                 WriteMetaLong(s_scheduledCompactKey, revision);
                 CommitBatch(); // every revision below `revision` is now in RocksDB, where the scan looks
             }
 
             DeleteCompacted(revision, keep);
+            CompactionObserver?.Invoke(CompactionPhase.Total, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
+
+    /// <summary>Told how long each part of a compaction took (the member's metrics).</summary>
+    public Action<CompactionPhase, TimeSpan>? CompactionObserver { get; set; }
 
     /// <summary>Deletes the backend entries below <paramref name="revision"/> not in <paramref name="keep"/>.</summary>
     private void DeleteCompacted(long revision, HashSet<Revision> keep)
@@ -56,19 +63,24 @@ public sealed partial class KvStore
                     return;
                 }
 
+                var chunkStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 var chunk = _backend.CommittedRevisionsBelow(cursor, revision, CompactionChunk);
+                long removed = 0;
                 foreach (var rev in chunk)
                 {
                     if (!keep.Contains(rev))
                     {
                         _backend.DeleteRevision(rev);
+                        removed++;
                     }
                 }
+                Stats.Compacted(removed);
 
                 if (chunk.Count == CompactionChunk)
                 {
                     cursor = chunk[^1] with { Sub = chunk[^1].Sub + 1 };
                     CommitBatch();
+                    CompactionObserver?.Invoke(CompactionPhase.BackendPause, System.Diagnostics.Stopwatch.GetElapsedTime(chunkStarted));
                     continue;
                 }
 

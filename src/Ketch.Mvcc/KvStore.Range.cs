@@ -42,6 +42,7 @@ public sealed partial class KvStore
     private RangeResponse RangeAt(RangeRequest r, long curRev)
     {
         CheckRangeRevision(r.Revision, curRev);
+        Stats.Range();
         var rev = r.Revision <= 0 ? curRev : r.Revision;
 
         // etcd: results come in key order, so ASCEND by KEY needs no sort, and any other target

@@ -8,6 +8,9 @@ public sealed partial class KvStore
     private long _writeMain;
     private long _writeSub;
 
+    // Compares evaluated by the transaction in progress (under the lock), for its txn count.
+    private int _comparesEvaluated;
+
     /// <summary>The latest revision visible inside the write transaction: its own once it wrote.</summary>
     private long RevInTxn => _writeSub > 0 ? _writeMain : _writeMain - 1;
 
@@ -69,6 +72,7 @@ public sealed partial class KvStore
         {
             ThrowIfClosed();
             var path = new List<bool>();
+            _comparesEvaluated = 0;
             ComputePath(request, path);
             var i = 0;
             CheckBranch(request, path, ref i, leaseExists);
@@ -76,6 +80,7 @@ public sealed partial class KvStore
             BeginWrite();
             i = 0;
             var response = ExecuteTxn(request, path, ref i);
+            CountTxn(request, response);
             EndWrite();
             return new TxnResponse { Revision = _currentRev, Succeeded = response.Succeeded, Responses = response.Responses };
         }
@@ -137,6 +142,11 @@ public sealed partial class KvStore
         var rev = new Revision(main, _writeSub++);
         (ki ?? _index.GetOrAdd(r.Key)).Put(rev);
         _backend.PutRevision(rev, kv);
+        Stats.Put(kv.Key.Length, kv.Value.Length);
+        if (!live)
+        {
+            _liveKeys++;
+        }
         if (!_hub.IsEmpty)
         {
             _changes.Add(new WatchEvent { Type = WatchEventType.Put, Kv = kv, PrevKv = prev });
@@ -165,6 +175,7 @@ public sealed partial class KvStore
             var tombstone = new KeyValue { Key = ki.Key, ModRevision = main };
             _backend.PutRevision(rev, tombstone);
             deleted++;
+            _liveKeys--;
             prevKvs?.Add(prev!);
             if (!_hub.IsEmpty)
             {
@@ -172,8 +183,51 @@ public sealed partial class KvStore
             }
         }
 
+        Stats.Delete();
         return new DeleteRangeResponse { Revision = RevInTxn, Deleted = deleted, PrevKvs = prevKvs ?? [] };
     }
+
+    /// <summary>
+    /// etcd meters its store transactions and counts one as a txn when more than one operation ran
+    /// in it (measured on etcd 3.4.23; see KvStoreStatsTests). A read-only request runs its compares
+    /// and operations in one read transaction; a request that may write runs its compares in a read
+    /// transaction and its operations in a write transaction, each counted on its own.
+    /// </summary>
+    private void CountTxn(TxnRequest request, TxnResponse response)
+    {
+        var ops = ExecutedOps(response);
+        var compares = _comparesEvaluated;
+        _comparesEvaluated = 0;
+        if (!MayWrite(request))
+        {
+            if (compares + ops > 1)
+            {
+                Stats.Txn();
+            }
+            return;
+        }
+        if (compares > 1)
+        {
+            Stats.Txn();
+        }
+        if (ops > 1)
+        {
+            Stats.Txn();
+        }
+    }
+
+    private static int ExecutedOps(TxnResponse r)
+    {
+        var n = 0;
+        foreach (var op in r.Responses)
+        {
+            n += op.Txn is { } nested ? ExecutedOps(nested) : 1;
+        }
+        return n;
+    }
+
+    private static bool MayWrite(TxnRequest r) =>
+        r.Success.Concat(r.Failure).Any(op => op.Put is not null || op.DeleteRange is not null || (op.Txn is { } nested && MayWrite(nested)));
 
     /// <summary>etcd's compareToPath: the outcome of this transaction's compares, then of the nested
     /// transactions of the branch taken, in order, all against the state before the transaction.</summary>
@@ -247,6 +301,8 @@ public sealed partial class KvStore
     /// a value compare fails and the others compare against zeros.</summary>
     private bool EvaluateCompare(Compare c, long rev)
     {
+        Stats.Range(); // etcd reads each compared key through a range
+        _comparesEvaluated++;
         var any = false;
         foreach (var ki in _index.Range(c.Key, c.RangeEnd))
         {

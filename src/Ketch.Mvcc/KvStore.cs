@@ -34,6 +34,7 @@ public sealed partial class KvStore : IDisposable
     private long _currentRev = 1;
     private Dictionary<byte[], long>? _recoveredLeases;
     private long _compactRev = -1;
+    private long _liveKeys;
     private long _nextWatcherId;
     private int _activeSnapshots;
     private bool _closed;
@@ -41,6 +42,7 @@ public sealed partial class KvStore : IDisposable
     private KvStore(KvStoreOptions options)
     {
         _options = options;
+        Stats = options.Stats ?? new KvStoreStats();
         _backend = new RocksBackend(options.Directory, options.SyncWrites, options.CacheBytes);
         Recover();
         if (options.BatchInterval > TimeSpan.Zero)
@@ -74,6 +76,56 @@ public sealed partial class KvStore : IDisposable
             {
                 return Math.Max(0, _compactRev);
             }
+        }
+    }
+
+    /// <summary>The revision of the last compaction as etcd's metrics give it: -1 if none.</summary>
+    public long LastCompaction
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _compactRev;
+            }
+        }
+    }
+
+    /// <summary>Read views open on a backend snapshot (exports, snapshots being sent, hashes).</summary>
+    public int OpenReadViews => Volatile.Read(ref _activeSnapshots);
+
+    /// <summary>Counters of what the store has done since it opened (the member's metrics).</summary>
+    public KvStoreStats Stats { get; }
+
+    /// <summary>Keys that exist at the current revision (etcd's keys gauge).</summary>
+    public long LiveKeys
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _liveKeys;
+            }
+        }
+    }
+
+    /// <summary>The watchers open on the store, those catching up from the backend (etcd's slow,
+    /// unsynced watchers), and the events queued for their readers.</summary>
+    public (int Watchers, int Unsynced, long PendingEvents) WatcherCounts()
+    {
+        lock (_lock)
+        {
+            int unsynced = 0;
+            long pending = 0;
+            foreach (var w in _watchers)
+            {
+                if (w.State == WatcherState.Unsynced)
+                {
+                    unsynced++;
+                }
+                pending += w.PendingEvents;
+            }
+            return (_watchers.Count, unsynced, pending);
         }
     }
 
@@ -373,6 +425,13 @@ public sealed partial class KvStore : IDisposable
 
         // A compaction may have removed the latest revisions (tombstones at or below it).
         _currentRev = Math.Max(maxMain, Math.Max(_compactRev, 1));
+        foreach (var ki in _index.Range([0], [0]))
+        {
+            if (ki.TryGet(_currentRev, out _, out _, out _))
+            {
+                _liveKeys++;
+            }
+        }
     }
 
     private long ReadMetaLong(byte[] key) =>

@@ -34,4 +34,8 @@ public sealed record KvStoreOptions
 
     /// <summary>The clock for the batch timer.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the store counts what it does; one instance may serve a member's successive
+    /// stores (a snapshot replaces the store, and metrics counters must not go back). Null: a new one.</summary>
+    public KvStoreStats? Stats { get; init; }
 }

@@ -46,6 +46,10 @@ public sealed class Snapshotter
         }
     }
 
+    /// <summary>Told, after each save, how long it took in all, encoding it, and its fsync (a
+    /// member's metrics).</summary>
+    public Action<TimeSpan, TimeSpan, TimeSpan>? SaveObserver { get; set; }
+
     /// <summary>The snapshot files present, newest first.</summary>
     public IReadOnlyList<string> Files => List().Select(n => Path.Combine(_dir, n.FileName)).ToArray();
 
@@ -53,6 +57,8 @@ public sealed class Snapshotter
     public void Save(Snapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        TimeSpan marshalling, fsync;
         var name = $"{snapshot.Metadata.Term:x16}-{snapshot.Metadata.Index:x16}{Extension}";
         var path = Path.Combine(_dir, name);
         var temp = path + ".tmp";
@@ -66,13 +72,17 @@ public sealed class Snapshotter
             BinaryPrimitives.WriteUInt32LittleEndian(bytes[8..], FormatVersion);
             BinaryPrimitives.WriteUInt64LittleEndian(bytes[16..], (ulong)(bytes.Length - HeaderBytes));
             BinaryPrimitives.WriteUInt32LittleEndian(bytes[12..], Crc32C.Compute(bytes[16..]));
+            marshalling = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             using var file = _fs.Open(temp, create: true);
             file.SetLength(0);
             file.Write(0, w.WrittenMemory);
+            var syncStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             file.Sync();
+            fsync = System.Diagnostics.Stopwatch.GetElapsedTime(syncStarted);
         }
         _fs.Rename(temp, path);
         _fs.SyncDirectory(_dir);
+        SaveObserver?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started), marshalling, fsync);
         var all = List();
         for (var i = _keep; i < all.Count; i++)
         {

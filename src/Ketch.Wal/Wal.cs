@@ -37,6 +37,7 @@ public sealed class Wal : IDisposable, IAsyncDisposable
     private long _offset;
     private long _segmentHeaderEnd;
     private long _unsyncedBytes;
+    private long _bytesAppended;
     private ulong _lastIndex;
     private HardState _hardState;
     private SnapshotMarker? _marker;
@@ -168,6 +169,9 @@ public sealed class Wal : IDisposable, IAsyncDisposable
     public Task AppendAsync(ReadOnlyMemory<Entry> entries, HardState? hardState = null, bool sync = true) =>
         AppendAsync(null, entries, hardState, sync);
 
+    /// <summary>Bytes of records handed to the log since it was opened (etcd's WAL write bytes).</summary>
+    public long BytesAppended => Interlocked.Read(ref _bytesAppended);
+
     /// <summary>Records that a snapshot at <paramref name="marker"/> was saved, durably. Write the
     /// snapshot file first: a marker must never name a snapshot that is not on disk.</summary>
     public Task SaveSnapshotMarkerAsync(SnapshotMarker marker) => AppendAsync(marker, ReadOnlyMemory<Entry>.Empty, null, true);
@@ -199,6 +203,7 @@ public sealed class Wal : IDisposable, IAsyncDisposable
         {
             WalRecords.WriteHardState(w, hs);
         }
+        Interlocked.Add(ref _bytesAppended, w.Length);
         var request = new WriteRequest(w, sync, marker, entries.IsEmpty ? null : entries.Span[^1].Index, hardState);
         if (_queue.Reader.Count == 0 && (_options.InlineWhenIdle ?? _inlinePolicy.Choose(Stopwatch.GetTimestamp())) && _ioLock.TryEnter())
         {

@@ -165,6 +165,16 @@ public sealed class WalStorage : IRaftStorage, IDisposable, IAsyncDisposable
     /// <inheritdoc />
     public RaftInitialState InitialState() => _memory.InitialState();
 
+    /// <summary>Told after each snapshot file saved: total, encoding and fsync time (<see cref="Snapshotter.SaveObserver"/>).</summary>
+    public Action<TimeSpan, TimeSpan, TimeSpan>? SnapshotSaveObserver
+    {
+        get => _snapshotter.SaveObserver;
+        set => _snapshotter.SaveObserver = value;
+    }
+
+    /// <summary>Bytes of records appended to the WAL since it was opened.</summary>
+    public long WalBytesAppended => _wal.BytesAppended;
+
     /// <inheritdoc />
     public StorageResult<ReadOnlyMemory<Entry>> Entries(ulong lo, ulong hi, long maxBytes) => _memory.Entries(lo, hi, maxBytes);
 

@@ -33,13 +33,15 @@ public sealed class ReadIndexBatcherTests
         var batch = reads.Join(out _);
         Assert.True(reads.Send(context: 9, now: 10));
 
-        Assert.Empty(reads.Due(now: 14, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout));
-        Assert.Equal([9UL], reads.Due(now: 15, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout));
+        Assert.Empty(reads.Due(now: 14, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout, out var expired));
+        Assert.Equal(0, expired);
+        Assert.Equal([9UL], reads.Due(now: 15, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout, out _));
         // Asked at 15: not again before 20.
-        Assert.Empty(reads.Due(now: 19, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout));
+        Assert.Empty(reads.Due(now: 19, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout, out _));
         Assert.False(batch.IsCompleted);
 
-        Assert.Empty(reads.Due(now: 30, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout));
+        Assert.Empty(reads.Due(now: 30, retryAfter: 5, expireAfter: 20, EtcdErrors.Timeout, out expired));
+        Assert.Equal(1, expired); // counted as a failed read index on /metrics
         var error = await Assert.ThrowsAsync<RpcException>(() => batch);
         Assert.Equal("etcdserver: request timed out", error.Status.Detail);
         Assert.Equal(0, reads.InflightCount);
@@ -53,7 +55,7 @@ public sealed class ReadIndexBatcherTests
         var reads = new ReadIndexBatcher();
         var batch = reads.Join(out _);
         reads.Send(context: 4, now: 0);
-        Assert.Equal([4UL], reads.Due(now: 5, retryAfter: 5, expireAfter: 100, EtcdErrors.Timeout));
+        Assert.Equal([4UL], reads.Due(now: 5, retryAfter: 5, expireAfter: 100, EtcdErrors.Timeout, out _));
 
         reads.OnReadState(4, index: 8, applied: 6);
         Assert.False(batch.IsCompleted);   // waits for the apply

@@ -13,6 +13,7 @@ public sealed class Watcher : IDisposable
 {
     private readonly KvStore _store;
     private readonly Channel<WatchResponse> _queue;
+    private long _pendingEvents;
 
     internal Watcher(KvStore store, long id, WatchRequest request, int capacity)
     {
@@ -59,8 +60,9 @@ public sealed class Watcher : IDisposable
     {
         while (true)
         {
-            if (_queue.Reader.TryRead(out var queued))
+            if (TryDequeue(out var queued))
             {
+                _store.Stats.Delivered(queued.Events.Count);
                 return queued;
             }
 
@@ -68,6 +70,7 @@ public sealed class Watcher : IDisposable
             switch (step)
             {
                 case PullStep.Response:
+                    _store.Stats.Delivered(response!.Events.Count);
                     return response;
                 case PullStep.Finished:
                     return null;
@@ -91,9 +94,30 @@ public sealed class Watcher : IDisposable
     /// <summary>Cancels the watcher; queued responses can still be read.</summary>
     public void Dispose() => _store.CancelWatcher(this);
 
-    internal bool TryEnqueue(WatchResponse response) => _queue.Writer.TryWrite(response);
+    internal bool TryEnqueue(WatchResponse response)
+    {
+        // Counted before the write, so a reader that takes it at once never sees the count negative.
+        Interlocked.Add(ref _pendingEvents, response.Events.Count);
+        if (_queue.Writer.TryWrite(response))
+        {
+            return true;
+        }
+        Interlocked.Add(ref _pendingEvents, -response.Events.Count);
+        return false;
+    }
 
-    internal bool TryDequeue(out WatchResponse response) => _queue.Reader.TryRead(out response!);
+    internal bool TryDequeue(out WatchResponse response)
+    {
+        if (!_queue.Reader.TryRead(out response!))
+        {
+            return false;
+        }
+        Interlocked.Add(ref _pendingEvents, -response.Events.Count);
+        return true;
+    }
+
+    /// <summary>Events queued for this watcher's reader and not yet read.</summary>
+    internal long PendingEvents => Interlocked.Read(ref _pendingEvents);
 
     internal void Complete() => _queue.Writer.TryComplete();
 }

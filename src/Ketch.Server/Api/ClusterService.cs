@@ -139,6 +139,7 @@ internal sealed class ClusterService(MemberContext member) : Cluster.ClusterBase
             throw EtcdErrors.LearnerNotReady;
         }
         var result = await member.Loop.ProposeConfChangeAsync(ConfChangeType.AddNode, m.Id, JsonSerializer.SerializeToUtf8Bytes(m with { IsLearner = false }), context.CancellationToken).ConfigureAwait(false);
+        member.Metrics.LearnerPromoted();
         var resp = new MemberPromoteResponse { Header = Header() };
         resp.Members.AddRange(result.Get<MemberListResponse>().Members);
         return resp;

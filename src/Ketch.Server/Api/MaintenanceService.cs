@@ -60,20 +60,30 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
     public override async Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
     {
         var kv = member.Loop.Kv;
+        var metrics = member.Metrics;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        metrics.Defragmenting(true);
         try
         {
             await Task.Run(kv.Defragment, context.CancellationToken).ConfigureAwait(false);
+            metrics.ObserveDefrag(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (ObjectDisposedException)
         {
             // A snapshot from the leader replaced the store meanwhile: the new one is freshly written.
+        }
+        finally
+        {
+            metrics.Defragmenting(false);
         }
         return new DefragmentResponse { Header = member.Header() };
     }
 
     public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (hash, rev) = HashAt(0);
+        member.Metrics.ObserveHash(System.Diagnostics.Stopwatch.GetElapsedTime(started), byRevision: false);
         return Task.FromResult(new HashResponse { Header = member.Header(rev), Hash = hash });
     }
 
@@ -83,7 +93,9 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var (hash, current, compacted) = EtcdHashKV.Compute(member.Loop.Kv, request.Revision);
+            member.Metrics.ObserveHash(System.Diagnostics.Stopwatch.GetElapsedTime(started), byRevision: true);
             return Task.FromResult(new HashKVResponse { Header = member.Header(current), Hash = hash, CompactRevision = compacted });
         }
         catch (Ketch.Mvcc.MvccException e)
@@ -126,6 +138,7 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
     public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
     {
         var tmp = Path.Combine(member.Options.DataDir, $"snapshot-{Guid.NewGuid():N}.tmp");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var header = member.Header();
@@ -154,6 +167,7 @@ internal sealed class MaintenanceService(MemberContext member) : Maintenance.Mai
                 Header = header,
                 Blob = ByteString.CopyFrom(sha.GetHashAndReset()),
             }, context.CancellationToken).ConfigureAwait(false);
+            member.Metrics.ObserveBackendSnapshot(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         finally
         {

@@ -11,6 +11,7 @@ internal sealed class WatchService(MemberContext member) : Watch.WatchBase
         using var call = member.StreamToken(context);
         var session = new WatchSession(member, responseStream, call.Token);
         var writer = session.RunWriterAsync();
+        member.Metrics.WatchStream(+1);
         try
         {
             while (await requestStream.MoveNext(call.Token).ConfigureAwait(false))
@@ -28,6 +29,7 @@ internal sealed class WatchService(MemberContext member) : Watch.WatchBase
         }
         finally
         {
+            member.Metrics.WatchStream(-1);
             await session.DisposeAsync().ConfigureAwait(false);
             await writer.ConfigureAwait(false);
         }

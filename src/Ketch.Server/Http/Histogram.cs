@@ -7,10 +7,15 @@ namespace Ketch.Server.Http;
 /// A Prometheus histogram with fixed upper bounds, lock-free: each observation increments every
 /// bucket whose bound it does not exceed, so the counts are cumulative as the text format wants.
 /// </summary>
-internal sealed class Histogram(double[] bounds)
+internal sealed class Histogram(double[] bounds, double unitsPerSecond = 1)
 {
+    /// <summary>Prometheus' exponential buckets: <paramref name="count"/> bounds from
+    /// <paramref name="start"/>, each <paramref name="factor"/> times the one before.</summary>
+    public static double[] Exponential(double start, double factor, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => start * Math.Pow(factor, i))];
+
     /// <summary>etcd's disk latency buckets: 1 ms doubling, 14 buckets (up to ~8 s).</summary>
-    public static double[] DiskBuckets { get; } = [.. Enumerable.Range(0, 14).Select(i => 0.001 * Math.Pow(2, i))];
+    public static double[] DiskBuckets { get; } = Exponential(0.001, 2, 14);
 
     /// <summary>go-grpc-prometheus' default buckets (Prometheus' DefBuckets), which etcd's gRPC
     /// handling-time histogram uses.</summary>
@@ -20,18 +25,20 @@ internal sealed class Histogram(double[] bounds)
     private long _total;
     private long _sumMicros;
 
+    /// <summary>Observes a duration, in the histogram's unit (seconds, or milliseconds for etcd's
+    /// <c>_milliseconds</c> histograms).</summary>
     public void Observe(TimeSpan duration)
     {
-        var seconds = duration.TotalSeconds;
+        var value = duration.TotalSeconds * unitsPerSecond;
         for (var i = 0; i < bounds.Length; i++)
         {
-            if (seconds <= bounds[i])
+            if (value <= bounds[i])
             {
                 Interlocked.Increment(ref _counts[i]);
             }
         }
         Interlocked.Increment(ref _total);
-        Interlocked.Add(ref _sumMicros, (long)(seconds * 1_000_000));
+        Interlocked.Add(ref _sumMicros, (long)(value * 1_000_000));
     }
 
     /// <summary>The series of this histogram under <paramref name="name"/>, with

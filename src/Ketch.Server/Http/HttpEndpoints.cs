@@ -31,7 +31,19 @@ internal static class HttpEndpoints
         app.MapGet("/health", (Delegate)((HttpContext http) => HealthChecks.HealthAsync(member, http)));
         app.MapGet("/livez", (Delegate)((HttpContext http) => HealthChecks.LivezAsync(member, http)));
         app.MapGet("/readyz", (Delegate)((HttpContext http) => HealthChecks.ReadyzAsync(member, http)));
-        app.MapGet("/metrics", () => Results.Text(member.Metrics.Render(member.Loop, member.Options.EffectiveQuotaBytes), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/metrics", () =>
+        {
+            var metrics = member.Metrics;
+            metrics.ScrapeStarted();
+            try
+            {
+                return Results.Text(metrics.Render(member.Loop, member.Options.EffectiveQuotaBytes), "text/plain; version=0.0.4; charset=utf-8");
+            }
+            finally
+            {
+                metrics.ScrapeDone();
+            }
+        });
         if (!member.Options.EnableGrpcGateway)
         {
             return; // --enable-grpc-gateway=false: /v3/... answers 404, as etcd's mux without the gateway

@@ -26,6 +26,9 @@ internal sealed class Lessor
         MinTtlSeconds = minTtlSeconds;
     }
 
+    /// <summary>Grants, revocations, renewals and expiries counted for the metrics.</summary>
+    public LeaseStats Stats { get; } = new();
+
     /// <summary>The shortest TTL granted (etcd: 1.5 election timeouts, rounded up to seconds).</summary>
     public long MinTtlSeconds { get; }
 
@@ -79,6 +82,7 @@ internal sealed class Lessor
             }
             _leases[id] = lease;
             Save(kv, lease);
+            Stats.OnGranted(ttl);
             return ttl;
         }
     }
@@ -93,6 +97,7 @@ internal sealed class Lessor
                 return false;
             }
             kv.DeleteBucketValue(BackendBucket.Lease, Key(id));
+            Stats.OnRevoked();
             return true;
         }
     }
@@ -122,6 +127,7 @@ internal sealed class Lessor
             lease.RemainingTtl = 0;
             lease.Expiry = _time.GetUtcNow().AddSeconds(lease.Ttl);
             lease.Revoking = false;
+            Stats.OnRenewed();
             return lease.Ttl;
         }
     }

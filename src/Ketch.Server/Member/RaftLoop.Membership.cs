@@ -191,9 +191,18 @@ internal sealed partial class RaftLoop
     /// a new directory, then swapped in; members and leases are reloaded from it.</summary>
     private void InstallStore(string file)
     {
-        Kv = RestoreStore(_options, file, Kv);
+        Metrics.SnapshotApplying(true);
+        try
+        {
+            Kv = RestoreStore(_options, file, Kv);
+        }
+        finally
+        {
+            Metrics.SnapshotApplying(false);
+        }
         Interlocked.Exchange(ref _storeInstalled, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         Kv.CommitObserver = Metrics.ObserveBackendCommit;
+        Kv.CompactionObserver = Metrics.ObserveCompaction;
         _applier.Kv = Kv;
         _applier.LeaseKeys.Rebuild(Kv);
         var clusterId = Membership.ClusterId;
@@ -217,7 +226,8 @@ internal sealed partial class RaftLoop
         {
             Directory.Delete(tmp, recursive: true);
         }
-        var kvOptions = options.KvStoreOptions(tmp);
+        // The new store counts on where the old one stopped: metrics counters never go back.
+        var kvOptions = options.KvStoreOptions(tmp) with { Stats = current?.Stats };
         using (var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
         {
             var restored = KvStore.Restore(input, kvOptions);

@@ -38,6 +38,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private readonly Channel<LoopCommand> _commands;
     private readonly Waiters _waiters = new(10_000);
     private readonly ReadIndexBatcher _reads = new();
+    private readonly Dictionary<ulong, long> _lastHeartbeat = [];
     private readonly RequestIdGenerator _ids;
     private readonly Applier _applier;
     private readonly CancellationTokenSource _stop = new();
@@ -71,7 +72,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         Metrics = new Http.ServerMetrics(options.ExtensiveMetrics);
         Kv = kv;
         Kv.CommitObserver = Metrics.ObserveBackendCommit;
+        Kv.CompactionObserver = Metrics.ObserveCompaction;
         _storage = storage;
+        _storage.SnapshotSaveObserver = Metrics.ObserveSnapshotSave;
         Membership = membership;
         Lessor = lessor;
         MemberId = memberId;
@@ -117,6 +120,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     public KvStore Kv { get; private set; }
 
     public Http.ServerMetrics Metrics { get; }
+
+    /// <summary>Bytes of records appended to the WAL since the member started.</summary>
+    public long WalBytesAppended => _storage.WalBytesAppended;
 
     public int PendingProposals => _waiters.Count;
 
@@ -381,7 +387,10 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         {
             IssueReadIndex();
         }
-        foreach (var ctx in _reads.Due(_ticks, _readRetryTicks, _readExpireTicks, EtcdErrors.Timeout))
+        var due = _reads.Due(_ticks, _readRetryTicks, _readExpireTicks, EtcdErrors.Timeout, out var expired);
+        Metrics.ReadIndexesRetried(due.Count);
+        Metrics.ReadIndexesFailed(expired);
+        foreach (var ctx in due)
         {
             if (Leader != 0)
             {
@@ -448,6 +457,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         }
         foreach (var id in Lessor.TakeExpired(64))
         {
+            Lessor.Stats.OnExpired();
             var data = RaftRequest.Encode(RaftRequestKind.LeaseRevoke, 0, new Ketch.Api.Etcdserverpb.LeaseRevokeRequest { ID = id });
             if (_node.Propose(data) != StepResult.Ok)
             {
@@ -553,6 +563,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         {
             LogLeader(_log, MemberId, Leader, Term);
             Metrics.LeaderChanged();
+            _lastHeartbeat.Clear(); // a new term's heartbeats are timed from their first
             if (oldLeader != 0)
             {
                 _reads.FailInflight(EtcdErrors.LeaderChanged, includeCollecting: false);
@@ -583,7 +594,31 @@ internal sealed partial class RaftLoop : IAsyncDisposable
             }
             messages = [.. messages.Where(m => m.Type != MessageType.Snap)];
         }
+        NoteHeartbeats(messages);
         _transport.Send(messages);
+    }
+
+    /// <summary>
+    /// etcd's heartbeat send failures: a heartbeat to a follower that leaves more than two
+    /// heartbeat intervals after the previous one means this leader's loop fell behind (a slow disk
+    /// or an overloaded machine), the usual cause of needless elections. Loop thread only.
+    /// </summary>
+    private void NoteHeartbeats(IReadOnlyList<Message> messages)
+    {
+        var now = _time.GetTimestamp();
+        foreach (var m in messages)
+        {
+            if (m.Type != MessageType.Heartbeat)
+            {
+                continue;
+            }
+            if (_lastHeartbeat.TryGetValue(m.To, out var last)
+                && _time.GetElapsedTime(last, now).TotalMilliseconds > 2 * _options.HeartbeatIntervalMs)
+            {
+                Metrics.HeartbeatLate();
+            }
+            _lastHeartbeat[m.To] = now;
+        }
     }
 
     /// <summary>Tests only: runs on the loop before each entry is applied (to hold this member's
@@ -606,7 +641,9 @@ internal sealed partial class RaftLoop : IAsyncDisposable
                 {
                     if (RaftRequest.TryDecode(entry.Data, out var request))
                     {
+                        var applyStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                         var result = _applier.Apply(entry, request);
+                        Metrics.Applied(System.Diagnostics.Stopwatch.GetElapsedTime(applyStarted));
                         if (request.Id != 0 && result is not null)
                         {
                             _waiters.Trigger(request.Id, result);

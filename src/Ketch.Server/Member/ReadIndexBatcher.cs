@@ -102,9 +102,10 @@ internal sealed class ReadIndexBatcher
     /// returns the contexts of the others not asked for in the last <paramref name="retryAfter"/>
     /// ticks, marked as asked now, for the loop to ask again.
     /// </summary>
-    public IReadOnlyList<ulong> Due(long now, long retryAfter, long expireAfter, RpcException expired)
+    public IReadOnlyList<ulong> Due(long now, long retryAfter, long expireAfter, RpcException expired, out int expiredCount)
     {
         List<ulong>? again = null; // most ticks find nothing due: no list then
+        expiredCount = 0;
         lock (_lock)
         {
             foreach (var (context, b) in _inflight)
@@ -113,6 +114,7 @@ internal sealed class ReadIndexBatcher
                 {
                     b.Batch.TrySetException(expired);
                     _inflight.Remove(context);
+                    expiredCount++;
                 }
                 else if (now - b.AskedAt >= retryAfter)
                 {
