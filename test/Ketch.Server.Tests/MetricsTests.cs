@@ -1,6 +1,7 @@
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
+using Google.Protobuf.Reflection;
 using Ketch.Api.Etcdserverpb;
 
 namespace Ketch.Server.Tests;
@@ -16,6 +17,23 @@ public sealed class MetricsTests
 
     private static double ValueOr0(string metrics, string series) =>
         metrics.Split('\n').Any(l => l.StartsWith(series + " ", StringComparison.Ordinal)) ? Value(metrics, series) : 0;
+
+    /// <summary>The gRPC services a member serves, as a client sees them.</summary>
+    private static readonly ServiceDescriptor[] Services =
+    [
+        global::Ketch.Api.Etcdserverpb.KV.Descriptor, global::Ketch.Api.Etcdserverpb.Watch.Descriptor,
+        global::Ketch.Api.Etcdserverpb.Lease.Descriptor, global::Ketch.Api.Etcdserverpb.Cluster.Descriptor,
+        global::Ketch.Api.Etcdserverpb.Maintenance.Descriptor, global::Ketch.Api.Etcdserverpb.Auth.Descriptor,
+        global::Ketch.Api.V3electionpb.Election.Descriptor, global::Ketch.Api.V3lockpb.Lock.Descriptor,
+        global::Grpc.Health.V1.Health.Descriptor,
+    ];
+
+    private static string Labels(string service, string method, string type) =>
+        $"grpc_method=\"{method}\",grpc_service=\"{service}\",grpc_type=\"{type}\"";
+
+    private const string PutLabels = "grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"";
+    private const string RangeLabels = "grpc_method=\"Range\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"";
+    private const string WatchLabels = "grpc_method=\"Watch\",grpc_service=\"etcdserverpb.Watch\",grpc_type=\"bidi_stream\"";
 
     [Fact]
     public async Task Peer_traffic_round_trips_and_failures_are_counted_per_peer()
@@ -85,5 +103,160 @@ public sealed class MetricsTests
         var detailed = await http.GetStringAsync(extensive.ClientUrl + "/metrics");
         Assert.True(Value(detailed, "grpc_server_handling_seconds_count{" + put + "}") >= 1);
         Assert.Contains("grpc_server_handling_seconds_bucket{" + put + ",le=\"0.005\"}", detailed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_fresh_member_lists_every_served_method_with_zero_for_every_code()
+    {
+        await using var m = await TestMember.StartSingleAsync(o => o with { ExtensiveMetrics = true });
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(m.ClientUrl + "/metrics");
+
+        // As etcd lists them before any call: etcd 3.4 its 41 methods; we list those, etcd 3.5's
+        // Maintenance.Downgrade and Auth.AuthStatus, and Election's and Lock's.
+        Assert.Contains("\ngrpc_server_started_total{grpc_method=\"Compact\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"} 0\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("\ngrpc_server_handled_total{grpc_code=\"Canceled\"," + WatchLabels + "} 0\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("\ngrpc_server_handled_total{grpc_code=\"DeadlineExceeded\"," + RangeLabels + "} 0\n", metrics, StringComparison.Ordinal);
+        Assert.Equal(0, Value(metrics, "grpc_server_msg_received_total{" + Labels("etcdserverpb.Maintenance", "Snapshot", "server_stream") + "}"));
+        Assert.Equal(0, Value(metrics, "grpc_server_msg_sent_total{" + Labels("etcdserverpb.Lease", "LeaseKeepAlive", "bidi_stream") + "}"));
+        Assert.Equal(0, Value(metrics, "grpc_server_started_total{" + Labels("grpc.health.v1.Health", "Watch", "server_stream") + "}"));
+        Assert.Equal(0, Value(metrics, "grpc_server_started_total{" + Labels("v3electionpb.Election", "Observe", "server_stream") + "}"));
+        Assert.Equal(0, Value(metrics, "grpc_server_handling_seconds_count{" + Labels("v3lockpb.Lock", "Unlock", "unary") + "}"));
+        Assert.Equal(0, Value(metrics, "grpc_server_handling_seconds_bucket{" + WatchLabels + ",le=\"+Inf\"}"));
+        Assert.Equal(0, Value(metrics, "etcd_network_client_grpc_received_bytes_total"));
+        Assert.Equal(0, Value(metrics, "etcd_network_client_grpc_sent_bytes_total"));
+        Assert.DoesNotContain("etcd_server_client_requests_total", metrics, StringComparison.Ordinal); // a series per version once used
+
+        var methods = Services.SelectMany(s => s.Methods.Select(x => (Service: s.FullName, x.Name, Type: (x.IsClientStreaming, x.IsServerStreaming) switch
+        {
+            (false, false) => "unary",
+            (false, true) => "server_stream",
+            (true, false) => "client_stream",
+            (true, true) => "bidi_stream",
+        }))).ToList();
+        Assert.Equal(41 + 2 + 5 + 2, methods.Count);
+        var lines = metrics.Split('\n');
+        foreach (var (service, name, type) in methods)
+        {
+            var labels = Labels(service, name, type);
+            foreach (var series in new[] { "grpc_server_started_total", "grpc_server_msg_received_total", "grpc_server_msg_sent_total", "grpc_server_handling_seconds_count" })
+            {
+                Assert.Equal(0, Value(metrics, series + "{" + labels + "}"));
+            }
+            Assert.Equal(17, lines.Count(l => l.StartsWith("grpc_server_handled_total{", StringComparison.Ordinal) && l.EndsWith("," + labels + "} 0", StringComparison.Ordinal)));
+        }
+        Assert.Equal(methods.Count * 17, lines.Count(l => l.StartsWith("grpc_server_handled_total{", StringComparison.Ordinal)));
+        Assert.Equal(methods.Count, lines.Count(l => l.StartsWith("grpc_server_started_total{", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Unary_calls_count_their_messages_and_encoded_bytes_and_a_failed_call_sends_none()
+    {
+        await using var m = await TestMember.StartSingleAsync();
+        using var http = new HttpClient();
+        var before = await http.GetStringAsync(m.ClientUrl + "/metrics");
+
+        // Put{key "a", value "b"} is 6 bytes encoded (etcd counts 6 for it too).
+        var put = await m.Kv.PutAsync(new PutRequest { Key = B("a"), Value = B("b") });
+        var after = await http.GetStringAsync(m.ClientUrl + "/metrics");
+        double Delta(string series) => Value(after, series) - Value(before, series);
+        Assert.Equal(6, Delta("etcd_network_client_grpc_received_bytes_total"));
+        Assert.Equal(put.CalculateSize(), Delta("etcd_network_client_grpc_sent_bytes_total"));
+        Assert.Equal(1, Delta("grpc_server_msg_received_total{" + PutLabels + "}"));
+        Assert.Equal(1, Delta("grpc_server_msg_sent_total{" + PutLabels + "}"));
+        Assert.Equal(1, Delta("grpc_server_started_total{" + PutLabels + "}"));
+        Assert.Equal(1, Delta("grpc_server_handled_total{grpc_code=\"OK\"," + PutLabels + "}"));
+
+        // A Range of a future revision fails: its request counts, no response is sent.
+        before = after;
+        var future = new RangeRequest { Key = B("a"), Revision = 1_000_000 };
+        var e = await Assert.ThrowsAsync<RpcException>(() => m.Kv.RangeAsync(future).ResponseAsync);
+        Assert.Equal(StatusCode.OutOfRange, e.StatusCode);
+        after = await http.GetStringAsync(m.ClientUrl + "/metrics");
+        Assert.Equal(7, future.CalculateSize());
+        Assert.Equal(7, Delta("etcd_network_client_grpc_received_bytes_total"));
+        Assert.Equal(0, Delta("etcd_network_client_grpc_sent_bytes_total"));
+        Assert.Equal(1, Delta("grpc_server_msg_received_total{" + RangeLabels + "}"));
+        Assert.Equal(0, Delta("grpc_server_msg_sent_total{" + RangeLabels + "}"));
+        Assert.Equal(1, Delta("grpc_server_handled_total{grpc_code=\"OutOfRange\"," + RangeLabels + "}"));
+
+        // An empty request is 0 bytes; its response counts its encoded size.
+        before = after;
+        var status = await m.Maintenance.StatusAsync(new StatusRequest());
+        after = await http.GetStringAsync(m.ClientUrl + "/metrics");
+        Assert.Equal(0, Delta("etcd_network_client_grpc_received_bytes_total"));
+        Assert.Equal(status.CalculateSize(), Delta("etcd_network_client_grpc_sent_bytes_total"));
+    }
+
+    [Fact]
+    public async Task A_watch_stream_counts_each_message_and_its_bytes_and_its_time_when_it_ends()
+    {
+        await using var m = await TestMember.StartSingleAsync(o => o with { ExtensiveMetrics = true });
+        using var http = new HttpClient();
+        var before = await http.GetStringAsync(m.ClientUrl + "/metrics");
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var call = m.Watch.Watch(cancellationToken: cts.Token);
+        var create = new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("w") } };
+        Assert.Equal(5, create.CalculateSize()); // etcd counts 5 received bytes for it too
+        await call.RequestStream.WriteAsync(create);
+        Assert.True(await call.ResponseStream.MoveNext(cts.Token));
+        var created = call.ResponseStream.Current;
+        Assert.True(created.Created);
+        var put = await m.Kv.PutAsync(new PutRequest { Key = B("w"), Value = B("x") });
+        Assert.True(await call.ResponseStream.MoveNext(cts.Token));
+        var evt = call.ResponseStream.Current;
+        Assert.Single(evt.Events);
+
+        // The server counts a message once its write completes, which may be after we read it.
+        var after = "";
+        await TestNet.WaitUntil(async () =>
+        {
+            after = await http.GetStringAsync(m.ClientUrl + "/metrics");
+            return Value(after, "grpc_server_msg_sent_total{" + WatchLabels + "}") >= 2;
+        }, TimeSpan.FromSeconds(10), "the watch's two responses counted");
+        double Delta(string series) => Value(after, series) - Value(before, series);
+        Assert.Equal(1, Delta("grpc_server_started_total{" + WatchLabels + "}"));
+        Assert.Equal(1, Delta("grpc_server_msg_received_total{" + WatchLabels + "}"));
+        Assert.Equal(2, Delta("grpc_server_msg_sent_total{" + WatchLabels + "}"));
+        Assert.Equal(5 + 6, Delta("etcd_network_client_grpc_received_bytes_total")); // the create request and the Put
+        Assert.Equal(created.CalculateSize() + evt.CalculateSize() + put.CalculateSize(), Delta("etcd_network_client_grpc_sent_bytes_total"));
+        Assert.Equal(0, Value(after, "grpc_server_handling_seconds_count{" + WatchLabels + "}")); // still open
+
+        // The client goes away: the stream ends Canceled and, as in etcd, is timed like any call.
+        cts.Cancel();
+        call.Dispose();
+        await TestNet.WaitUntil(async () =>
+        {
+            after = await http.GetStringAsync(m.ClientUrl + "/metrics");
+            return Value(after, "grpc_server_handling_seconds_count{" + WatchLabels + "}") == 1;
+        }, TimeSpan.FromSeconds(10), "the canceled watch's end counted");
+        Assert.Equal(1, Value(after, "grpc_server_handled_total{grpc_code=\"Canceled\"," + WatchLabels + "}"));
+    }
+
+    [Fact]
+    public async Task Client_requests_are_counted_by_the_client_api_version_header_or_unknown()
+    {
+        await using var m = await TestMember.StartSingleAsync();
+        using var http = new HttpClient();
+        var v34 = new Metadata { { "client-api-version", "3.4" } };
+        await m.Kv.RangeAsync(new RangeRequest { Key = B("a") }, v34);
+        await m.Kv.RangeAsync(new RangeRequest { Key = B("a") }, v34);
+        await m.Kv.RangeAsync(new RangeRequest { Key = B("a") });
+        await m.Kv.RangeAsync(new RangeRequest { Key = B("a") }, new Metadata { { "client-api-version", "3.4\"\\" } });
+        using (var watch = m.Watch.Watch(v34))
+        {
+            await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("w") } });
+            Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        }
+
+        var metrics = await http.GetStringAsync(m.ClientUrl + "/metrics");
+        Assert.Equal(2, Value(metrics, "etcd_server_client_requests_total{client_api_version=\"3.4\",type=\"unary\"}"));
+        Assert.Equal(1, Value(metrics, "etcd_server_client_requests_total{client_api_version=\"3.4\",type=\"stream\"}"));
+        Assert.Equal(1, Value(metrics, "etcd_server_client_requests_total{client_api_version=\"unknown\",type=\"unary\"}"));
+        // A value with a quote and a backslash is escaped, so /metrics stays parseable.
+        Assert.Equal(1, Value(metrics, "etcd_server_client_requests_total{client_api_version=\"3.4\\\"\\\\\",type=\"unary\"}"));
+        Assert.Equal(0, ValueOr0(metrics, "etcd_server_client_requests_total{client_api_version=\"unknown\",type=\"stream\"}"));
+        Assert.Contains("# HELP etcd_server_client_requests_total The total number of client requests per client version.\n", metrics, StringComparison.Ordinal);
     }
 }
