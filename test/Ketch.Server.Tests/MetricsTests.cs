@@ -259,4 +259,37 @@ public sealed class MetricsTests
         Assert.Equal(0, ValueOr0(metrics, "etcd_server_client_requests_total{client_api_version=\"unknown\",type=\"stream\"}"));
         Assert.Contains("# HELP etcd_server_client_requests_total The total number of client requests per client version.\n", metrics, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Json_gateway_calls_count_as_calls_of_the_grpc_method_they_stand_for()
+    {
+        // etcd's gateway calls its own gRPC port: dashboards see those calls in the gRPC series.
+        await using var m = await TestMember.StartSingleAsync();
+        using var http = new HttpClient();
+        const string put = "grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"";
+        const string range = "grpc_method=\"Range\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"";
+        var before = await http.GetStringAsync(m.ClientUrl + "/metrics");
+
+        // {"key":"a","value":"b"} is Put a=b, 6 bytes encoded.
+        var ok = await http.PostAsync(m.ClientUrl + "/v3/kv/put", new StringContent("{\"key\":\"YQ==\",\"value\":\"Yg==\"}"));
+        Assert.True(ok.IsSuccessStatusCode);
+        // A range at a future revision fails as over gRPC; a body that does not parse never reaches gRPC.
+        var future = await http.PostAsync(m.ClientUrl + "/v3/kv/range", new StringContent("{\"key\":\"YQ==\",\"revision\":\"1000000\"}"));
+        Assert.False(future.IsSuccessStatusCode);
+        var bad = await http.PostAsync(m.ClientUrl + "/v3/kv/range", new StringContent("{not json"));
+        Assert.False(bad.IsSuccessStatusCode);
+
+        var after = await http.GetStringAsync(m.ClientUrl + "/metrics");
+        double Delta(string series) => ValueOr0(after, series) - ValueOr0(before, series);
+        Assert.Equal(1, Delta("grpc_server_started_total{" + put + "}"));
+        Assert.Equal(1, Delta("grpc_server_handled_total{grpc_code=\"OK\"," + put + "}"));
+        Assert.Equal(1, Delta("grpc_server_msg_received_total{" + put + "}"));
+        Assert.Equal(1, Delta("grpc_server_msg_sent_total{" + put + "}"));
+        Assert.Equal(1, Delta("grpc_server_started_total{" + range + "}"));
+        Assert.Equal(1, Delta("grpc_server_handled_total{grpc_code=\"OutOfRange\"," + range + "}"));
+        Assert.Equal(0, Delta("grpc_server_msg_sent_total{" + range + "}"));
+        Assert.Equal(2, Delta("etcd_server_client_requests_total{client_api_version=\"unknown\",type=\"unary\"}"));
+        // Put a=b (6) and Range a at 1000000 (3 + 4).
+        Assert.Equal(6 + 7, Delta("etcd_network_client_grpc_received_bytes_total"));
+    }
 }

@@ -72,6 +72,13 @@ internal sealed class GrpcMetrics
 
     public bool Extensive { get; }
 
+    /// <summary>The full name of the unary method of the served services that takes
+    /// <paramref name="request"/> (each takes its own request type), or null: the JSON gateway
+    /// counts its calls under the method it stands for, as etcd's gateway calls it over gRPC.</summary>
+    public static string? UnaryMethodTaking(MessageDescriptor request) =>
+        Served.SelectMany(s => s.Methods.Where(m => !m.IsClientStreaming && !m.IsServerStreaming && m.InputType == request)
+            .Select(m => "/" + s.FullName + "/" + m.Name)).SingleOrDefault();
+
     /// <summary>go-grpc-prometheus' <c>grpc_type</c> of a method.</summary>
     public static string TypeOf(bool clientStreaming, bool serverStreaming) => (clientStreaming, serverStreaming) switch
     {

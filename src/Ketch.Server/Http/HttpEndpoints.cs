@@ -127,7 +127,8 @@ internal static class HttpEndpoints
                 return;
             }
             var responses = new GatewayStreams.Responses<TResp>(http.Response, s_formatter);
-            await RunStreamAsync(http, responses, () => auth.DuplexStreamingServerHandler(new GatewayStreams.Requests<TReq>(requests), responses, GatewayCallContext.For(method, http), handler)).ConfigureAwait(false);
+            await RunStreamAsync(http, responses, () => new GrpcMetricsInterceptor(member).DuplexStreamingServerHandler(new GatewayStreams.Requests<TReq>(requests), responses, GatewayCallContext.For(method, http),
+                (rq, rs, c) => auth.DuplexStreamingServerHandler(rq, rs, c, handler))).ConfigureAwait(false);
         }));
 
     /// <summary>A server-streaming method on the gateway: the body is its one request.</summary>
@@ -152,7 +153,8 @@ internal static class HttpEndpoints
                 return;
             }
             var responses = new GatewayStreams.Responses<TResp>(http.Response, s_formatter);
-            await RunStreamAsync(http, responses, () => auth.ServerStreamingServerHandler(request, responses, GatewayCallContext.For(method, http), handler)).ConfigureAwait(false);
+            await RunStreamAsync(http, responses, () => new GrpcMetricsInterceptor(member).ServerStreamingServerHandler(request, responses, GatewayCallContext.For(method, http),
+                (rq, rs, c) => auth.ServerStreamingServerHandler(rq, rs, c, handler))).ConfigureAwait(false);
         }));
 
     private static async Task RunStreamAsync<TResp>(HttpContext http, GatewayStreams.Responses<TResp> responses, Func<Task> call)
@@ -206,6 +208,9 @@ internal static class HttpEndpoints
         where TReq : IMessage<TReq>, new()
         where TResp : IMessage<TResp>
     {
+        // etcd's gateway calls its own gRPC port, so its calls are in the gRPC series (with no
+        // client-api-version header): a parsed request counts as a call of the method it stands for.
+        var method = GrpcMetrics.UnaryMethodTaking(new TReq().Descriptor);
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
         {
             TReq request;
@@ -217,25 +222,35 @@ internal static class HttpEndpoints
             {
                 return Error(StatusCode.InvalidArgument, e.Message);
             }
-            if (RefuseOnLearner(member, request) is { } refused)
+            var counted = method is null ? null : member.Metrics.Grpc.Started(method, "unary", null);
+            counted?.Received(request);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            IResult Failed(StatusCode code, string detail)
             {
-                return refused;
+                counted?.Finished(code, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                return Error(code, detail);
+            }
+            if (LearnerGate.Refuses(member, request))
+            {
+                return Failed(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail);
             }
             Auth.AuthInfo? caller = null;
             var sender = new Auth.RequestAuth("", member.Loop.Auth.Revision);
             if (request is not AuthenticateRequest
                 && auth.CheckGateway(path, request, http.Request.Headers.Authorization.ToString(), out caller, out sender) is { } denied)
             {
-                return Error(denied.StatusCode, denied.Status.Detail);
+                return Failed(denied.StatusCode, denied.Status.Detail);
             }
             try
             {
                 var response = await Auth.AuthInterceptor.WithSender(sender, () => handler(member, request, caller, http.RequestAborted)).ConfigureAwait(false);
+                counted?.Finished(StatusCode.OK, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                counted?.Sent(response);
                 return Results.Text(s_formatter.Format(response), "application/json");
             }
             catch (RpcException e)
             {
-                return Error(e.StatusCode, e.Status.Detail);
+                return Failed(e.StatusCode, e.Status.Detail);
             }
         }));
     }
