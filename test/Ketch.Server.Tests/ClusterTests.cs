@@ -220,6 +220,23 @@ public sealed class ClusterTests
         var h2 = await lagging.Maintenance.HashKVAsync(new HashKVRequest { Revision = rev });
         Assert.Equal(h1.Hash, h2.Hash);
 
+        // What an operator sees on /metrics: the transfer on both ends, the saved .snap.db, and the
+        // key count of the installed store.
+        using var http = new HttpClient();
+        var hex = (TestMember m) => m.Server.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        static double Metric(string metrics, string series) => double.Parse(
+            metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var received = await http.GetStringAsync(lagging.ClientUrl + "/metrics");
+        Assert.True(Metric(received, $"etcd_network_snapshot_receive_success{{From=\"{hex(leader)}\"}}") >= 1);
+        Assert.Equal(0, Metric(received, $"etcd_network_snapshot_receive_inflights_total{{From=\"{hex(leader)}\"}}"));
+        Assert.True(Metric(received, "etcd_snap_db_save_total_duration_seconds_count") >= 1);
+        Assert.Equal(0, Metric(received, "etcd_server_snapshot_apply_in_progress_total"));
+        Assert.Equal(122, Metric(received, "etcd_debugging_mvcc_keys_total"));
+        var sent = await http.GetStringAsync(leader.ClientUrl + "/metrics");
+        Assert.True(Metric(sent, $"etcd_network_snapshot_send_success{{To=\"{hex(lagging)}\"}}") >= 1);
+        Assert.True(Metric(sent, $"etcd_network_snapshot_send_total_duration_seconds_count{{To=\"{hex(lagging)}\"}}") >= 1);
+        Assert.Equal(122, Metric(sent, "etcd_debugging_mvcc_keys_total"));
+
         // Restarted, it comes back from its own disk with the installed store.
         await lagging.RestartAsync();
         var count = await lagging.Kv.RangeAsync(new RangeRequest { Key = B("c5/"), RangeEnd = B("c50"), CountOnly = true, Serializable = true });

@@ -80,6 +80,8 @@ internal sealed partial class PeerSender : IAsyncDisposable
         _ = Task.Run(async () =>
         {
             var failed = true;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            _loop.Metrics.Peers.SnapshotSendStarted(_peerId);
             try
             {
                 await StreamSnapshotAsync(m, writeStore).ConfigureAwait(false);
@@ -91,6 +93,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
             }
             finally
             {
+                _loop.Metrics.Peers.SnapshotSendEnded(_peerId, !failed, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 Volatile.Write(ref _snapshotInFlight, 0);
                 if (failed)
                 {

@@ -236,6 +236,11 @@ internal sealed partial class PeerTransport : IPeerTransport
                 {
                     await ReceiveFramesAsync(stream, from).ConfigureAwait(false);
                 }
+                catch (Exception) when (!_stop.IsCancellationRequested)
+                {
+                    _loop.Metrics.Peers.ReceiveFailed(from);
+                    throw;
+                }
                 finally
                 {
                     InboundClosed(from);
@@ -382,6 +387,8 @@ internal sealed partial class PeerTransport : IPeerTransport
         }
         var path = SnapshotFile.NewPath(_options.DataDir, m.Snapshot.Metadata.Index);
         var saveStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        var received = false;
+        _loop.Metrics.Peers.SnapshotReceiveStarted(from);
         try
         {
             await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
@@ -393,11 +400,16 @@ internal sealed partial class PeerTransport : IPeerTransport
                 // etcd's .snap.db series: the fsync, and the whole save from the first byte received.
                 _loop.Metrics.ObserveSnapshotDbSave(System.Diagnostics.Stopwatch.GetElapsedTime(syncStarted), System.Diagnostics.Stopwatch.GetElapsedTime(saveStarted));
             }
+            received = true;
         }
         catch
         {
             File.Delete(path);
             throw;
+        }
+        finally
+        {
+            _loop.Metrics.Peers.SnapshotReceiveEnded(from, received, System.Diagnostics.Stopwatch.GetElapsedTime(saveStarted));
         }
         LogSnapshotReceived(_log, from, m.Snapshot.Metadata.Index, new FileInfo(path).Length);
         _loop.Receive(new Message
