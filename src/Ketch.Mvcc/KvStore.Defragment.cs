@@ -24,7 +24,7 @@ public sealed partial class KvStore
             {
                 ThrowIfClosed();
                 CommitBatch();
-                _activeSnapshots++;
+                Interlocked.Increment(ref _activeSnapshots);
             }
         }
         try

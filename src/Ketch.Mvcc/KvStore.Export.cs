@@ -22,7 +22,7 @@ public sealed partial class KvStore
                 ThrowIfClosed();
                 CommitBatch();
                 var snapshot = _backend.TakeSnapshot();
-                _activeSnapshots++;
+                Interlocked.Increment(ref _activeSnapshots);
                 return new StoreView(_backend, snapshot, () => Interlocked.Decrement(ref _activeSnapshots),
                     _currentRev, _compactRev, ConsistentIndex, ConsistentTerm);
             }

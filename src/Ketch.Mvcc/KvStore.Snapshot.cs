@@ -27,7 +27,7 @@ public sealed partial class KvStore
                 ThrowIfClosed();
                 CommitBatch();
                 snapshot = _backend.TakeSnapshot();
-                _activeSnapshots++;
+                Interlocked.Increment(ref _activeSnapshots);
             }
         }
 

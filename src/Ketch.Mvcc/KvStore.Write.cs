@@ -226,8 +226,19 @@ public sealed partial class KvStore
         return n;
     }
 
-    private static bool MayWrite(TxnRequest r) =>
-        r.Success.Concat(r.Failure).Any(op => op.Put is not null || op.DeleteRange is not null || (op.Txn is { } nested && MayWrite(nested)));
+    private static bool MayWrite(TxnRequest r) => MayWrite(r.Success) || MayWrite(r.Failure);
+
+    private static bool MayWrite(IReadOnlyList<RequestOp> ops)
+    {
+        foreach (var op in ops)
+        {
+            if (op.Put is not null || op.DeleteRange is not null || (op.Txn is { } nested && MayWrite(nested)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>etcd's compareToPath: the outcome of this transaction's compares, then of the nested
     /// transactions of the branch taken, in order, all against the state before the transaction.</summary>

@@ -80,16 +80,7 @@ public sealed partial class KvStore : IDisposable
     }
 
     /// <summary>The revision of the last compaction as etcd's metrics give it: -1 if none.</summary>
-    public long LastCompaction
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _compactRev;
-            }
-        }
-    }
+    public long LastCompaction => Volatile.Read(ref _compactRev);
 
     /// <summary>Read views open on a backend snapshot (exports, snapshots being sent, hashes).</summary>
     public int OpenReadViews => Volatile.Read(ref _activeSnapshots);
@@ -98,16 +89,7 @@ public sealed partial class KvStore : IDisposable
     public KvStoreStats Stats { get; }
 
     /// <summary>Keys that exist at the current revision (etcd's keys gauge).</summary>
-    public long LiveKeys
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _liveKeys;
-            }
-        }
-    }
+    public long LiveKeys => Volatile.Read(ref _liveKeys); // written under the lock only
 
     /// <summary>The watchers open on the store, those catching up from the backend (etcd's slow,
     /// unsynced watchers), and the events queued for their readers.</summary>

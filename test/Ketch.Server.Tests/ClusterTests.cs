@@ -93,6 +93,23 @@ public sealed class ClusterTests
         Assert.Single(ttl.Keys);
         await TestNet.WaitUntil(async () => (await follower.Kv.RangeAsync(new RangeRequest { Key = B("c3/k") })).Count == 0,
             TimeSpan.FromSeconds(20), "the leader to expire the lease");
+
+        // /metrics, as etcd counts: every member applied the grant and the revocation, the leader
+        // served the renewal (forwarded by the follower) and counts the expiry once.
+        using var http = new HttpClient();
+        static double Metric(string metrics, string series) => double.Parse(
+            metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var onLeader = await http.GetStringAsync(leader.ClientUrl + "/metrics");
+        Assert.Equal(1, Metric(onLeader, "etcd_debugging_lease_granted_total"));
+        Assert.Equal(1, Metric(onLeader, "etcd_debugging_lease_renewed_total"));
+        Assert.Equal(1, Metric(onLeader, "etcd_debugging_lease_revoked_total"));
+        Assert.Equal(1, Metric(onLeader, "etcd_debugging_server_lease_expired_total"));
+        Assert.Equal(5, Metric(onLeader, "etcd_debugging_lease_ttl_total_sum"));
+        var onFollower = await http.GetStringAsync(follower.ClientUrl + "/metrics");
+        Assert.Equal(1, Metric(onFollower, "etcd_debugging_lease_granted_total"));
+        Assert.Equal(1, Metric(onFollower, "etcd_debugging_lease_revoked_total"));
+        Assert.Equal(0, Metric(onFollower, "etcd_debugging_lease_renewed_total"));
+        Assert.Equal(0, Metric(onFollower, "etcd_debugging_server_lease_expired_total"));
     }
 
     [Fact]

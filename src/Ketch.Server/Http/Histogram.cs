@@ -23,7 +23,7 @@ internal sealed class Histogram(double[] bounds, double unitsPerSecond = 1)
 
     private readonly long[] _counts = new long[bounds.Length];
     private long _total;
-    private long _sumMicros;
+    private double _sum;
 
     /// <summary>Observes a duration, in the histogram's unit (seconds, or milliseconds for etcd's
     /// <c>_milliseconds</c> histograms).</summary>
@@ -38,7 +38,18 @@ internal sealed class Histogram(double[] bounds, double unitsPerSecond = 1)
             }
         }
         Interlocked.Increment(ref _total);
-        Interlocked.Add(ref _sumMicros, (long)(value * 1_000_000));
+        // A double, added by compare-and-swap: lease TTLs reach 9e9 s, which a fixed-point long
+        // sum would overflow after a thousand grants.
+        var seen = Volatile.Read(ref _sum);
+        while (true)
+        {
+            var was = Interlocked.CompareExchange(ref _sum, seen + value, seen);
+            if (was.Equals(seen))
+            {
+                break;
+            }
+            seen = was;
+        }
     }
 
     /// <summary>The series of this histogram under <paramref name="name"/>, with
@@ -54,7 +65,7 @@ internal sealed class Histogram(double[] bounds, double unitsPerSecond = 1)
         var total = Interlocked.Read(ref _total);
         sb.Append(name).Append("_bucket{").Append(prefix).Append("le=\"+Inf\"} ").Append(total).Append('\n');
         var braces = labels.Length > 0 ? "{" + labels + "}" : "";
-        sb.Append(name).Append("_sum").Append(braces).Append(' ').Append(Num(Interlocked.Read(ref _sumMicros) / 1e6)).Append('\n');
+        sb.Append(name).Append("_sum").Append(braces).Append(' ').Append(Num(Volatile.Read(ref _sum))).Append('\n');
         sb.Append(name).Append("_count").Append(braces).Append(' ').Append(total).Append('\n');
     }
 

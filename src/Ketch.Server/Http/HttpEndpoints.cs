@@ -35,13 +35,16 @@ internal static class HttpEndpoints
         {
             var metrics = member.Metrics;
             metrics.ScrapeStarted();
+            var served = false;
             try
             {
-                return Results.Text(metrics.Render(member.Loop, member.Options.EffectiveQuotaBytes), "text/plain; version=0.0.4; charset=utf-8");
+                var text = metrics.Render(member.Loop, member.Options.EffectiveQuotaBytes);
+                served = true;
+                return Results.Text(text, "text/plain; version=0.0.4; charset=utf-8");
             }
             finally
             {
-                metrics.ScrapeDone();
+                metrics.ScrapeDone(served);
             }
         });
         if (!member.Options.EnableGrpcGateway)
@@ -251,6 +254,12 @@ internal static class HttpEndpoints
             catch (RpcException e)
             {
                 return Failed(e.StatusCode, e.Status.Detail);
+            }
+            catch (Exception e)
+            {
+                // Not an answer of the service (the client went away, a bug): counted as gRPC would.
+                counted?.Finished(e is OperationCanceledException ? StatusCode.Cancelled : StatusCode.Unknown, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                throw;
             }
         }));
     }

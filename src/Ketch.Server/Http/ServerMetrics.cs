@@ -44,6 +44,7 @@ internal sealed class ServerMetrics(bool extensive = false)
     private int _defragInflight;
     private long _scrapesInFlight;
     private long _scrapes;
+    private long _scrapesFailed;
 
     /// <summary>The gRPC server series (<see cref="GrpcMetrics"/>).</summary>
     public GrpcMetrics Grpc { get; } = new(extensive);
@@ -130,10 +131,11 @@ internal sealed class ServerMetrics(bool extensive = false)
     /// <summary>A scrape of /metrics begins; <see cref="ScrapeDone"/> ends it (promhttp's series).</summary>
     public void ScrapeStarted() => Interlocked.Increment(ref _scrapesInFlight);
 
-    public void ScrapeDone()
+    /// <summary>A scrape ends: served (200), or failed while rendering (500).</summary>
+    public void ScrapeDone(bool served)
     {
         Interlocked.Decrement(ref _scrapesInFlight);
-        Interlocked.Increment(ref _scrapes);
+        Interlocked.Increment(ref served ? ref _scrapes : ref _scrapesFailed);
     }
 
     public string Render(RaftLoop loop, long quotaBytes)
@@ -206,7 +208,7 @@ internal sealed class ServerMetrics(bool extensive = false)
         sb.Append("# HELP promhttp_metric_handler_requests_total Total number of scrapes by HTTP status code.\n");
         sb.Append("# TYPE promhttp_metric_handler_requests_total counter\n");
         sb.Append("promhttp_metric_handler_requests_total{code=\"200\"} ").Append(Interlocked.Read(ref _scrapes)).Append('\n');
-        sb.Append("promhttp_metric_handler_requests_total{code=\"500\"} 0\n");
+        sb.Append("promhttp_metric_handler_requests_total{code=\"500\"} ").Append(Interlocked.Read(ref _scrapesFailed)).Append('\n');
         sb.Append("promhttp_metric_handler_requests_total{code=\"503\"} 0\n");
         // The runtime's garbage collector, as etcd exposes Go's (go_gc_duration_seconds, go_memstats_*):
         // GC pauses are what a tail latency is made of in a managed server.

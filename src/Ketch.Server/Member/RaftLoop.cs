@@ -457,7 +457,6 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         }
         foreach (var id in Lessor.TakeExpired(64))
         {
-            Lessor.Stats.OnExpired();
             var data = RaftRequest.Encode(RaftRequestKind.LeaseRevoke, 0, new Ketch.Api.Etcdserverpb.LeaseRevokeRequest { ID = id });
             if (_node.Propose(data) != StepResult.Ok)
             {
@@ -647,6 +646,12 @@ internal sealed partial class RaftLoop : IAsyncDisposable
                         if (request.Id != 0 && result is not null)
                         {
                             _waiters.Trigger(request.Id, result);
+                        }
+                        else if (request.Kind == RaftRequestKind.LeaseRevoke && result is { Error: null } && IsLeader)
+                        {
+                            // An expired lease revoked (the leader proposes those without a request
+                            // id): counted once it is applied, as etcd counts a successful revoke.
+                            Lessor.Stats.OnExpired();
                         }
                         else if (request.Kind == RaftRequestKind.LeaseRevoke && result?.Error is { } refused
                             && refused.StatusCode != Grpc.Core.StatusCode.NotFound)
