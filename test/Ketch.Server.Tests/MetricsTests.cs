@@ -292,4 +292,25 @@ public sealed class MetricsTests
         // Put a=b (6) and Range a at 1000000 (3 + 4).
         Assert.Equal(6 + 7, Delta("etcd_network_client_grpc_received_bytes_total"));
     }
+
+    [Fact]
+    public async Task A_linearizable_read_without_a_leader_counts_as_a_failed_read_index()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var leader = await cluster.LeaderAsync();
+        var survivor = cluster.Members.First(m => m != leader);
+        foreach (var m in cluster.Members.Where(m => m != survivor))
+        {
+            await m.StopAsync();
+        }
+        using var http = new HttpClient();
+        await TestNet.WaitUntil(async () => Value(await http.GetStringAsync(survivor.ClientUrl + "/metrics"), "etcd_server_has_leader") == 0,
+            TimeSpan.FromSeconds(20), "the survivor to lose its leader");
+        var before = Value(await http.GetStringAsync(survivor.ClientUrl + "/metrics"), "etcd_server_read_indexes_failed_total");
+
+        await Assert.ThrowsAsync<RpcException>(() => survivor.Kv.RangeAsync(new RangeRequest { Key = B("met/none") }).ResponseAsync);
+
+        var after = await http.GetStringAsync(survivor.ClientUrl + "/metrics");
+        Assert.True(Value(after, "etcd_server_read_indexes_failed_total") > before);
+    }
 }

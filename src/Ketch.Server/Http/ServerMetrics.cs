@@ -75,10 +75,11 @@ internal sealed class ServerMetrics(bool extensive = false)
         }
     }
 
-    /// <summary>Read-index requests asked again because no answer came in time (etcd's slow read indexes).</summary>
-    public void ReadIndexesRetried(int count) => Interlocked.Add(ref _slowReadIndexes, count);
+    /// <summary>Read-index requests never answered before the request timeout (etcd 3.5's slow read indexes).</summary>
+    public void ReadIndexesTimedOut(int count) => Interlocked.Add(ref _slowReadIndexes, count);
 
-    /// <summary>Read-index requests that failed: not sent, or never answered before the request timeout.</summary>
+    /// <summary>Read-index requests Raft would not take (no leader known, or the request dropped):
+    /// etcd's failed read indexes.</summary>
     public void ReadIndexesFailed(int count) => Interlocked.Add(ref _readIndexesFailed, count);
 
     /// <summary>A heartbeat to a follower left more than two heartbeat intervals after the one before

@@ -359,6 +359,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         if (Leader == 0)
         {
             _reads.Fail(ctx, EtcdErrors.NoLeader);
+            Metrics.ReadIndexesFailed(1);
             return;
         }
         AskReadIndex(ctx);
@@ -371,6 +372,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         if (_node.ReadIndex(bytes) != StepResult.Ok)
         {
             _reads.Fail(ctx, EtcdErrors.NoLeader);
+            Metrics.ReadIndexesFailed(1);
         }
     }
 
@@ -387,9 +389,10 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         {
             IssueReadIndex();
         }
+        // etcd 3.5's counters: a read index that timed out is a slow one (its readers get "request
+        // timed out"); asking again before that is not counted.
         var due = _reads.Due(_ticks, _readRetryTicks, _readExpireTicks, EtcdErrors.Timeout, out var expired);
-        Metrics.ReadIndexesRetried(due.Count);
-        Metrics.ReadIndexesFailed(expired);
+        Metrics.ReadIndexesTimedOut(expired);
         foreach (var ctx in due)
         {
             if (Leader != 0)
