@@ -97,19 +97,17 @@ public sealed class ClusterTests
         // /metrics, as etcd counts: every member applied the grant and the revocation, the leader
         // served the renewal (forwarded by the follower) and counts the expiry once.
         using var http = new HttpClient();
-        static double Metric(string metrics, string series) => double.Parse(
-            metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var onLeader = await http.GetStringAsync(leader.ClientUrl + "/metrics");
-        Assert.Equal(1, Metric(onLeader, "etcd_debugging_lease_granted_total"));
-        Assert.Equal(1, Metric(onLeader, "etcd_debugging_lease_renewed_total"));
-        Assert.Equal(1, Metric(onLeader, "etcd_debugging_lease_revoked_total"));
-        Assert.Equal(1, Metric(onLeader, "etcd_debugging_server_lease_expired_total"));
-        Assert.Equal(5, Metric(onLeader, "etcd_debugging_lease_ttl_total_sum"));
+        Assert.Equal(1, PrometheusText.Value(onLeader, "etcd_debugging_lease_granted_total"));
+        Assert.Equal(1, PrometheusText.Value(onLeader, "etcd_debugging_lease_renewed_total"));
+        Assert.Equal(1, PrometheusText.Value(onLeader, "etcd_debugging_lease_revoked_total"));
+        Assert.Equal(1, PrometheusText.Value(onLeader, "etcd_debugging_server_lease_expired_total"));
+        Assert.Equal(5, PrometheusText.Value(onLeader, "etcd_debugging_lease_ttl_total_sum"));
         var onFollower = await http.GetStringAsync(follower.ClientUrl + "/metrics");
-        Assert.Equal(1, Metric(onFollower, "etcd_debugging_lease_granted_total"));
-        Assert.Equal(1, Metric(onFollower, "etcd_debugging_lease_revoked_total"));
-        Assert.Equal(0, Metric(onFollower, "etcd_debugging_lease_renewed_total"));
-        Assert.Equal(0, Metric(onFollower, "etcd_debugging_server_lease_expired_total"));
+        Assert.Equal(1, PrometheusText.Value(onFollower, "etcd_debugging_lease_granted_total"));
+        Assert.Equal(1, PrometheusText.Value(onFollower, "etcd_debugging_lease_revoked_total"));
+        Assert.Equal(0, PrometheusText.Value(onFollower, "etcd_debugging_lease_renewed_total"));
+        Assert.Equal(0, PrometheusText.Value(onFollower, "etcd_debugging_server_lease_expired_total"));
     }
 
     [Fact]
@@ -241,18 +239,16 @@ public sealed class ClusterTests
         // key count of the installed store.
         using var http = new HttpClient();
         var hex = (TestMember m) => m.Server.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-        static double Metric(string metrics, string series) => double.Parse(
-            metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var received = await http.GetStringAsync(lagging.ClientUrl + "/metrics");
-        Assert.True(Metric(received, $"etcd_network_snapshot_receive_success{{From=\"{hex(leader)}\"}}") >= 1);
-        Assert.Equal(0, Metric(received, $"etcd_network_snapshot_receive_inflights_total{{From=\"{hex(leader)}\"}}"));
-        Assert.True(Metric(received, "etcd_snap_db_save_total_duration_seconds_count") >= 1);
-        Assert.Equal(0, Metric(received, "etcd_server_snapshot_apply_in_progress_total"));
-        Assert.Equal(122, Metric(received, "etcd_debugging_mvcc_keys_total"));
+        Assert.True(PrometheusText.Value(received, $"etcd_network_snapshot_receive_success{{From=\"{hex(leader)}\"}}") >= 1);
+        Assert.Equal(0, PrometheusText.Value(received, $"etcd_network_snapshot_receive_inflights_total{{From=\"{hex(leader)}\"}}"));
+        Assert.True(PrometheusText.Value(received, "etcd_snap_db_save_total_duration_seconds_count") >= 1);
+        Assert.Equal(0, PrometheusText.Value(received, "etcd_server_snapshot_apply_in_progress_total"));
+        Assert.Equal(122, PrometheusText.Value(received, "etcd_debugging_mvcc_keys_total"));
         var sent = await http.GetStringAsync(leader.ClientUrl + "/metrics");
-        Assert.True(Metric(sent, $"etcd_network_snapshot_send_success{{To=\"{hex(lagging)}\"}}") >= 1);
-        Assert.True(Metric(sent, $"etcd_network_snapshot_send_total_duration_seconds_count{{To=\"{hex(lagging)}\"}}") >= 1);
-        Assert.Equal(122, Metric(sent, "etcd_debugging_mvcc_keys_total"));
+        Assert.True(PrometheusText.Value(sent, $"etcd_network_snapshot_send_success{{To=\"{hex(lagging)}\"}}") >= 1);
+        Assert.True(PrometheusText.Value(sent, $"etcd_network_snapshot_send_total_duration_seconds_count{{To=\"{hex(lagging)}\"}}") >= 1);
+        Assert.Equal(122, PrometheusText.Value(sent, "etcd_debugging_mvcc_keys_total"));
 
         // Restarted, it comes back from its own disk with the installed store.
         await lagging.RestartAsync();

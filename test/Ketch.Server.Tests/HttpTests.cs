@@ -30,8 +30,7 @@ public sealed class HttpTests(SingleMemberFixture fixture) : IClassFixture<Singl
             Assert.Contains(name, metrics, StringComparison.Ordinal);
         }
         // The runtime's GC, as etcd exposes Go's: counters that a scrape can difference.
-        double Value(string series) => double.Parse(metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..],
-            System.Globalization.CultureInfo.InvariantCulture);
+        double Value(string series) => PrometheusText.Value(metrics, series);
         Assert.True(Value("dotnet_gc_allocated_bytes_total") > 0);
         Assert.True(Value("dotnet_gc_heap_size_bytes") >= 0);
         Assert.True(Value("dotnet_gc_pause_seconds_total") >= 0);

@@ -1,4 +1,4 @@
-using System.Globalization;
+using static Ketch.Server.Tests.PrometheusText;
 
 namespace Ketch.Server.Tests;
 
@@ -19,9 +19,6 @@ public sealed class MetricsCompatTests
     private static Dictionary<string, string> Families(string metrics) =>
         metrics.Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal))
             .Select(l => l.Split(' ')).ToDictionary(p => p[2], p => p[3]);
-
-    private static double Value(string metrics, string series) =>
-        double.Parse(metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..], CultureInfo.InvariantCulture);
 
     private static async Task<string> ScrapeAsync(string endpoint)
     {

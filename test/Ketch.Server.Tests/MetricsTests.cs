@@ -1,3 +1,4 @@
+using static Ketch.Server.Tests.PrometheusText;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
@@ -11,12 +12,6 @@ namespace Ketch.Server.Tests;
 public sealed class MetricsTests
 {
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
-
-    private static double Value(string metrics, string series) =>
-        double.Parse(metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..], CultureInfo.InvariantCulture);
-
-    private static double ValueOr0(string metrics, string series) =>
-        metrics.Split('\n').Any(l => l.StartsWith(series + " ", StringComparison.Ordinal)) ? Value(metrics, series) : 0;
 
     /// <summary>The gRPC services a member serves, as a client sees them.</summary>
     private static readonly ServiceDescriptor[] Services =

@@ -14,7 +14,7 @@ namespace Ketch.Server.Http;
 internal sealed class PeerMetrics
 {
     /// <summary>etcd's round-trip buckets: 100 µs doubling, 16 buckets (up to ~3.3 s).</summary>
-    private static readonly double[] s_rttBuckets = [.. Enumerable.Range(0, 16).Select(i => 0.0001 * Math.Pow(2, i))];
+    private static readonly double[] s_rttBuckets = Histogram.Exponential(0.0001, 2, 16);
 
     /// <summary>etcd's snapshot transfer buckets: 100 ms doubling, 10 buckets (up to 51.2 s).</summary>
     private static readonly double[] s_snapshotBuckets = Histogram.Exponential(0.1, 2, 10);
