@@ -75,10 +75,14 @@ internal sealed class Connection : IDisposable
     public DateTime? NewDeadline() =>
         Options.RequestTimeout is { } t ? Options.TimeProvider.GetUtcNow().UtcDateTime + t : null;
 
-    public CallOptions CallOptions(CancellationToken cancellationToken, DateTime? deadline)
+    /// <summary>The headers (require-leader, auth token), deadline and cancellation of one call.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="deadline">The call's deadline, if any.</param>
+    /// <param name="requireLeader">Ask for a leader even if the client's options do not.</param>
+    public CallOptions CallOptions(CancellationToken cancellationToken, DateTime? deadline, bool requireLeader = false)
     {
         Metadata? headers = null;
-        if (Options.RequireLeader)
+        if (Options.RequireLeader || requireLeader)
         {
             // etcd's rpctypes.MetadataRequireLeaderKey / MetadataHasLeader.
             headers = new Metadata { { "hasleader", "true" } };

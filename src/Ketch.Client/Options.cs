@@ -110,4 +110,11 @@ public sealed record WatchOptions
 
     /// <summary>Let the server split large revisions over several responses.</summary>
     public bool Fragment { get; init; }
+
+    /// <summary>End the watch when its member has no leader, as clientv3's watch with
+    /// <c>WithRequireLeader</c> (and so <c>etcdctl watch</c>) does: the call carries <c>hasleader: true</c>
+    /// even if <see cref="KetchClientOptions.RequireLeader"/> is off, and the member's "no leader" ends
+    /// the sequence with <see cref="WatchCanceledException"/>. Otherwise a watch whose member loses its
+    /// leader is resumed on the next endpoint.</summary>
+    public bool EndWithoutLeader { get; init; }
 }

@@ -8,11 +8,13 @@ namespace Ketch.Client;
 
 /// <summary>One watch as an asynchronous sequence of responses.
 /// <para>Guarantees: events arrive in revision order, none twice and none missing, across reconnects:
-/// after an error or a lost member the watch is re-created on the next endpoint from the last delivered
+/// after an error, a lost member or one that lost its leader (with <see cref="KetchClientOptions.RequireLeader"/>)
+/// the watch is re-created on the next endpoint from the last delivered
 /// revision + 1 (after a created or progress response: its header revision + 1), and events below that
 /// revision are dropped. The created response is delivered once. Retries go on with back-off until the
 /// enumeration is canceled.</para>
-/// <para>A compacted start revision ends the sequence with <see cref="WatchCompactedException"/>.</para></summary>
+/// <para>A compacted start revision ends the sequence with <see cref="WatchCompactedException"/>; with
+/// <see cref="WatchOptions.EndWithoutLeader"/>, a member without a leader ends it with <see cref="WatchCanceledException"/>.</para></summary>
 public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
 {
     private readonly Connection _conn;
@@ -64,7 +66,7 @@ public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
             cancellationToken.ThrowIfCancellationRequested();
             var index = _conn.CurrentIndex;
             await _conn.Auth.EnsureAsync(cancellationToken).ConfigureAwait(false);
-            var call = new WatchService.WatchClient(_conn.Invoker(index)).Watch(_conn.CallOptions(cancellationToken, null));
+            var call = new WatchService.WatchClient(_conn.Invoker(index)).Watch(_conn.CallOptions(cancellationToken, null, _options.EndWithoutLeader));
             try
             {
                 var started = await StartAsync(call, cancellationToken).ConfigureAwait(false);
@@ -147,6 +149,17 @@ public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
         return r;
     }
 
+    /// <summary>Whether <paramref name="ex"/> ends the watch rather than moving it to another endpoint.</summary>
+    private void ThrowIfFinal(RpcException ex)
+    {
+        // etcd's rpctypes.ErrGRPCNoLeader, which clientv3 turns into a closed watch channel when
+        // the watch required a leader.
+        if (_options.EndWithoutLeader && ex.StatusCode == StatusCode.Unavailable && ex.Status.Detail == "etcdserver: no leader")
+        {
+            throw new WatchCanceledException(ex.Status.Detail, ex);
+        }
+    }
+
     private async Task<bool> StartAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, CancellationToken cancellationToken)
     {
         var create = new WatchCreateRequest
@@ -175,6 +188,7 @@ public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
         }
         catch (RpcException ex) when (IsTransient(ex, cancellationToken))
         {
+            ThrowIfFinal(ex);
             return false;
         }
         catch (InvalidOperationException) when (!cancellationToken.IsCancellationRequested)
@@ -189,7 +203,7 @@ public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
     }
 
     /// <summary>The next response, or null when the stream broke in a way worth retrying.</summary>
-    private static async Task<WatchResponse?> ReadAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, CancellationToken cancellationToken)
+    private async Task<WatchResponse?> ReadAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, CancellationToken cancellationToken)
     {
         try
         {
@@ -199,6 +213,7 @@ public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
         }
         catch (RpcException ex) when (IsTransient(ex, cancellationToken))
         {
+            ThrowIfFinal(ex);
             return null;
         }
     }

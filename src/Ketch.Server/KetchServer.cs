@@ -30,6 +30,7 @@ public sealed class KetchServer : IAsyncDisposable
     private AutoCompactor? _compactor;
     private CorruptionCheck? _corruption;
     private Task? _corruptionChecks;
+    private Task? _leaderLoss;
     private Tls.TlsCredentials? _clientTls;
     private Tls.TlsCredentials? _peerTls;
     private readonly CancellationTokenSource _stop = new();
@@ -107,9 +108,12 @@ public sealed class KetchServer : IAsyncDisposable
             member.LeaderClient = _leaderClient;
             member.ClientTls = _clientTls;
             member.Stopping = _stop.Token;
-            _app = BuildApp(member);
+            var loop = _loop;
+            var leaderLoss = new LeaderLossMonitor(() => loop.Leader != 0);
+            _app = BuildApp(member, leaderLoss);
             await _app.StartAsync(cancellationToken).ConfigureAwait(false);
             _loop.Start(_transport);
+            _leaderLoss = leaderLoss.RunAsync(TimeSpan.FromMilliseconds(_options.ElectionTimeoutMs), _options.TimeProvider, _stop.Token);
             _publish = PublishAttributesAsync(_stop.Token);
             _compactor = AutoCompactor.Start(_loop, _options, _log);
             if (_options.CorruptCheckInterval > TimeSpan.Zero)
@@ -131,7 +135,7 @@ public sealed class KetchServer : IAsyncDisposable
     /// <summary>Waits until this member knows a leader.</summary>
     public Task WaitForLeaderAsync(CancellationToken cancellationToken = default) => Loop.WaitForLeaderAsync(cancellationToken);
 
-    private WebApplication BuildApp(MemberContext member)
+    private WebApplication BuildApp(MemberContext member, LeaderLossMonitor leaderLoss)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -207,9 +211,11 @@ public sealed class KetchServer : IAsyncDisposable
             // Tokens and permissions for every call (etcd's auth), ahead of the services.
             o.Interceptors.Add<GrpcMetricsInterceptor>();
             o.Interceptors.Add<LearnerGate>();
+            o.Interceptors.Add<RequireLeaderGate>();
             o.Interceptors.Add<Auth.AuthInterceptor>();
         });
         builder.Services.AddSingleton(member);
+        builder.Services.AddSingleton(leaderLoss);
         // gRPC's standard health service, as etcd registers it: "" (all of etcd's services) is
         // SERVING. gRPC health probes (Kubernetes' grpc probe, Envoy, grpc-go's client-side health
         // checking) ask it; without it they get Unimplemented and count the member as down.
@@ -305,6 +311,11 @@ public sealed class KetchServer : IAsyncDisposable
         {
             await _corruptionChecks.ConfigureAwait(false);
             _corruptionChecks = null;
+        }
+        if (_leaderLoss is not null)
+        {
+            await _leaderLoss.ConfigureAwait(false);
+            _leaderLoss = null;
         }
         if (_publish is not null)
         {

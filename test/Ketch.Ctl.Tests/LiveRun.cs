@@ -60,8 +60,8 @@ public sealed class LiveRun : IAsyncDisposable
         }
     }
 
-    /// <summary>The exit code once it ends by itself (fails after 20 s).</summary>
-    public Task<int> ExitAsync() => _exit.WaitAsync(TimeSpan.FromSeconds(20));
+    /// <summary>The exit code once it ends by itself (fails after <paramref name="seconds"/>, 20 by default).</summary>
+    public Task<int> ExitAsync(int seconds = 20) => _exit.WaitAsync(TimeSpan.FromSeconds(seconds));
 
     /// <summary>Stops it (kills etcdctl, interrupts ketchctl) and returns its exit code (fails after 20 s).</summary>
     public async Task<int> StopAsync()

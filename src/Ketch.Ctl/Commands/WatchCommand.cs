@@ -100,6 +100,9 @@ internal sealed class WatchCommand : Command
             StartRevision = args.Long("rev"),
             PrevKv = args.Bool("prev-kv"),
             ProgressNotify = args.Bool("progress-notify"),
+            // etcdctl watches with clientv3.WithRequireLeader: a member that loses its leader
+            // cancels the watch ("etcdserver: no leader") rather than leaving it silent.
+            EndWithoutLeader = true,
         });
     }
 
