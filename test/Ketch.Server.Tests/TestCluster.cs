@@ -9,6 +9,7 @@ internal sealed class TestCluster : IAsyncDisposable
     private readonly TempDir _dir = new();
     private readonly List<PartitionProxy> _proxies = [];
     private HashSet<ulong>? _minority;
+    private HashSet<(ulong, ulong)>? _cutLinks;
     private volatile bool _silent;
 
     private TestCluster(List<TestMember> members) => Members = members;
@@ -90,15 +91,32 @@ internal sealed class TestCluster : IAsyncDisposable
     public int HeldDials(TestMember from, TestMember to) =>
         _proxies[Members.IndexOf(to)].Held(from.Server.MemberId, to.Server.MemberId);
 
+    /// <summary>Cuts only the links between the given pairs of members, both ways (a partial
+    /// partition: a member may still reach a third that reaches the other).</summary>
+    public void Cut(params (TestMember A, TestMember B)[] links)
+    {
+        Volatile.Write(ref _cutLinks, links.SelectMany(l => new[] { (l.A.Server.MemberId, l.B.Server.MemberId), (l.B.Server.MemberId, l.A.Server.MemberId) }).ToHashSet());
+        foreach (var p in _proxies)
+        {
+            p.Enforce();
+        }
+    }
+
     /// <summary>Ends the partition: every link may connect again.</summary>
     public void Heal()
     {
         Volatile.Write(ref _minority, null);
+        Volatile.Write(ref _cutLinks, null);
         _silent = false;
     }
 
-    private bool Allowed(ulong from, ulong to) =>
-        Volatile.Read(ref _minority) is not { } minority || minority.Contains(from) == minority.Contains(to);
+    private bool Allowed(ulong from, ulong to)
+    {
+        var minority = Volatile.Read(ref _minority);
+        var cut = Volatile.Read(ref _cutLinks);
+        return (minority is null || minority.Contains(from) == minority.Contains(to))
+            && (cut is null || !cut.Contains((from, to)));
+    }
 
     /// <summary>The member every running member agrees leads.</summary>
     public async Task<TestMember> LeaderAsync(IEnumerable<TestMember>? among = null)

@@ -215,7 +215,7 @@ internal sealed partial class RaftLoop
         {
             _transport?.AddPeer(m.Id, m.PeerUrls);
         }
-        Peer.SnapshotFile.DeleteOthers(_options.DataDir, file);
+        Peer.SnapshotFile.DeleteOlder(_options.DataDir, file);
     }
 
     private static KvStore RestoreStore(KetchServerOptions options, string file, KvStore? current)

@@ -40,20 +40,33 @@ internal static class SnapshotFile
         return name.Contains('/', StringComparison.Ordinal) || name.Contains("..", StringComparison.Ordinal) ? null : Path.Combine(Directory(dataDir), name);
     }
 
-    /// <summary>Deletes received files other than <paramref name="keep"/>.</summary>
-    public static void DeleteOthers(string dataDir, string keep)
+    /// <summary>Deletes the received files of snapshots older than <paramref name="keep"/>'s, once
+    /// it is installed. Newer files stay: the transport may have received the next snapshot while
+    /// this one was being installed, and the loop has yet to apply it (a chaos run lost such a file
+    /// and its member stopped with "Could not find file").</summary>
+    public static void DeleteOlder(string dataDir, string keep)
     {
         var dir = Directory(dataDir);
-        if (!System.IO.Directory.Exists(dir))
+        if (!System.IO.Directory.Exists(dir) || IndexOf(keep) is not { } kept)
         {
             return;
         }
         foreach (var f in System.IO.Directory.GetFiles(dir))
         {
-            if (!string.Equals(f, keep, StringComparison.Ordinal))
+            if (IndexOf(f) is { } index && index <= kept && !string.Equals(f, keep, StringComparison.Ordinal))
             {
                 File.Delete(f);
             }
         }
+    }
+
+    /// <summary>The snapshot index a received file's name starts with (<see cref="NewPath"/>), or null.</summary>
+    private static ulong? IndexOf(string path)
+    {
+        var name = Path.GetFileName(path);
+        return name.Length > 16 && name[16] == '-'
+            && ulong.TryParse(name.AsSpan(0, 16), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var index)
+            ? index
+            : null;
     }
 }

@@ -1,0 +1,393 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Ketch.Api.Etcdserverpb;
+using Xunit.Abstractions;
+
+namespace Ketch.Server.Tests;
+
+/// <summary>
+/// A Jepsen-style run in process: three members under a seeded nemesis (a partitioned leader, a
+/// partitioned follower, one link cut, a member or the leader stopped and restarted, one fault at a
+/// time) while clients append unique keys, read linearizably, compare-and-set a counter and watch
+/// everything from revision 1 through any member, moving on errors. Afterwards the cluster is healed
+/// and the history checked: every acknowledged write is on every member with its revision, nothing
+/// appears that was never written, linearizable reads never went back in time, no two acknowledged
+/// compare-and-sets won from the same read, the watch saw exactly the final history in order, and the
+/// members' HashKV agree. <c>KETCH_CHAOS_SECONDS</c> and <c>KETCH_CHAOS_SEED</c> make longer or other
+/// runs by hand; CI runs the default seed for 20 s.
+/// </summary>
+public sealed class ChaosTests(ITestOutputHelper log)
+{
+    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
+
+    private static readonly Metadata HasLeader = new() { { "hasleader", "true" } };
+
+    /// <summary>What the clients saw: acknowledged, attempted, and the reads' checks.</summary>
+    private sealed class History
+    {
+        private readonly Lock _lock = new();
+        private long _maxAckedRevision;
+        private int _ackedCount;
+
+        public ConcurrentDictionary<string, long> Acked { get; } = new();
+        public ConcurrentDictionary<string, bool> Attempted { get; } = new();
+        public ConcurrentDictionary<long, bool> CasWins { get; } = new();
+        public ConcurrentQueue<string> Violations { get; } = new();
+        public long MaxCasAttempted;
+        public long Indeterminate;
+        public long Refused;
+        public long Reads;
+
+        public void Ack(string key, long revision)
+        {
+            lock (_lock)
+            {
+                Acked[key] = revision;
+                _ackedCount++;
+                _maxAckedRevision = Math.Max(_maxAckedRevision, revision);
+            }
+        }
+
+        public (int Count, long Revision) Floor()
+        {
+            lock (_lock)
+            {
+                return (_ackedCount, _maxAckedRevision);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Under_partitions_and_restarts_no_acknowledged_write_is_lost_and_the_members_agree()
+    {
+        var seconds = int.TryParse(Environment.GetEnvironmentVariable("KETCH_CHAOS_SECONDS"), out var s) ? s : 20;
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("KETCH_CHAOS_SEED"), out var sd) ? sd : 20261128;
+        log.WriteLine($"seed {seed}, {seconds} s");
+        await using var c = await TestCluster.StartAsync(3, partitionable: true, tweak: o => o with
+        {
+            RequestTimeout = TimeSpan.FromSeconds(2),
+            // Restarted and partitioned members catch up by snapshot as well as by log.
+            SnapshotCount = 300,
+            SnapshotCatchUpEntries = 50,
+        });
+        await c.LeaderAsync();
+        var channels = c.Members.Select(m => GrpcChannel.ForAddress(m.ClientUrl)).ToArray();
+        try
+        {
+            var history = new History();
+            using var stop = new CancellationTokenSource();
+            var watched = new List<(string Key, long Revision)>();
+            var workers = new List<Task>();
+            for (var w = 0; w < 4; w++)
+            {
+                workers.Add(AppendAsync(w, channels, history, seed + w, stop.Token));
+            }
+            for (var r = 0; r < 2; r++)
+            {
+                workers.Add(ReadAsync(channels, history, seed + 10 + r, stop.Token));
+            }
+            workers.Add(CasAsync(channels, history, seed + 20, stop.Token));
+            using var watchStop = new CancellationTokenSource();
+            var watcher = WatchAsync(channels, watched, history, seed + 30, watchStop.Token);
+
+            var faults = await NemesisAsync(c, new Random(seed), TimeSpan.FromSeconds(seconds));
+            await stop.CancelAsync();
+            await Task.WhenAll(workers);
+
+            // Healed and all running: the members converge on one history.
+            var leader = await c.LeaderAsync();
+            string State() => string.Join("; ", c.Members.Select(m => m.Server.Loop is var l
+                ? $"{m.Options.Name}: revision {l.Kv.CurrentRevision}, leader {l.Leader:x}, term {l.Term}, commit {l.CommitIndex}, applied {l.AppliedIndex}, failed {l.Failed?.Message ?? "no"}"
+                : ""));
+            try
+            {
+                await TestNet.WaitUntil(() => c.Members.Select(m => m.Server.Loop.Kv.CurrentRevision).Distinct().Count() == 1
+                    && c.Members.All(m => m.Server.Loop.Kv.CurrentRevision >= leader.Server.Loop.Kv.CurrentRevision),
+                    TimeSpan.FromSeconds(60), "the members to reach the same revision");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}; faults {string.Join(", ", faults)}; {State()}", e);
+            }
+            var final = new List<Dictionary<string, long>>();
+            foreach (var m in c.Members)
+            {
+                var all = await m.Kv.RangeAsync(new RangeRequest { Key = B("a/"), RangeEnd = B("a0"), Serializable = true });
+                final.Add(all.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.ModRevision));
+            }
+            var present = final[0];
+            foreach (var (key, rev) in history.Acked)
+            {
+                if (!present.TryGetValue(key, out var got) || got != rev)
+                {
+                    history.Violations.Enqueue($"acknowledged {key} at revision {rev} is {(present.ContainsKey(key) ? $"at revision {got}" : "missing")}");
+                }
+            }
+            foreach (var key in present.Keys.Where(k => !history.Attempted.ContainsKey(k)))
+            {
+                history.Violations.Enqueue($"{key} was never written");
+            }
+            for (var i = 1; i < final.Count; i++)
+            {
+                if (!final[i].OrderBy(p => p.Key).SequenceEqual(present.OrderBy(p => p.Key)))
+                {
+                    history.Violations.Enqueue($"member {i} holds other keys or revisions than member 0");
+                }
+            }
+            var revision = c.Members[0].Server.Loop.Kv.CurrentRevision;
+            var hashes = new HashSet<uint>();
+            foreach (var m in c.Members)
+            {
+                hashes.Add((await m.Maintenance.HashKVAsync(new HashKVRequest { Revision = revision })).Hash);
+            }
+            if (hashes.Count != 1)
+            {
+                history.Violations.Enqueue($"HashKV differs at revision {revision}");
+            }
+            var cas = await c.Members[0].Kv.RangeAsync(new RangeRequest { Key = B("cas"), Serializable = true });
+            var casValue = cas.Kvs.Count == 0 ? 0 : long.Parse(cas.Kvs[0].Value.ToStringUtf8(), System.Globalization.CultureInfo.InvariantCulture);
+            if (history.CasWins.Keys.Any(v => v > casValue) || casValue > history.MaxCasAttempted)
+            {
+                history.Violations.Enqueue($"counter {casValue}: acknowledged up to {history.CasWins.Keys.DefaultIfEmpty().Max()}, attempted up to {history.MaxCasAttempted}");
+            }
+
+            // The watch, moved between members on errors, delivers exactly the final history.
+            var expected = present.OrderBy(p => p.Value).Select(p => (p.Key, p.Value)).ToList();
+            await TestNet.WaitUntil(() =>
+            {
+                lock (watched)
+                {
+                    return watched.Count >= expected.Count;
+                }
+            }, TimeSpan.FromSeconds(60), $"the watch to deliver {expected.Count} events");
+            await watchStop.CancelAsync();
+            await watcher;
+            lock (watched)
+            {
+                if (!watched.SequenceEqual(expected))
+                {
+                    var at = Enumerable.Range(0, Math.Min(watched.Count, expected.Count)).FirstOrDefault(i => watched[i] != expected[i]);
+                    history.Violations.Enqueue($"the watch saw {watched.Count} events, the history has {expected.Count}; first difference at {at}");
+                }
+            }
+
+            log.WriteLine($"faults: {string.Join(", ", faults)}");
+            log.WriteLine($"appends acknowledged {history.Acked.Count}, attempted {history.Attempted.Count}, indeterminate {history.Indeterminate}, refused {history.Refused}; " +
+                $"linearizable reads checked {history.Reads}; compare-and-sets won {history.CasWins.Count}; watch events {expected.Count}; final revision {revision}");
+            Assert.True(history.Violations.IsEmpty, string.Join("\n", history.Violations.Take(20)));
+            // The run did something under faults: writes went through and faults were injected.
+            Assert.True(history.Acked.Count > 100, $"only {history.Acked.Count} appends were acknowledged");
+            Assert.True(faults.Count >= 3, $"only {faults.Count} faults were injected");
+        }
+        finally
+        {
+            foreach (var ch in channels)
+            {
+                ch.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One fault at a time, held for 0.8-2.5 s, then healed (a stopped member started
+    /// again) and 0.3-1 s of calm; returns what it did.</summary>
+    private static async Task<List<string>> NemesisAsync(TestCluster c, Random random, TimeSpan duration)
+    {
+        var done = new List<string>();
+        var end = DateTime.UtcNow + duration;
+        while (DateTime.UtcNow < end)
+        {
+            var leader = await c.LeaderAsync();
+            var followers = c.Members.Where(m => m != leader).ToList();
+            var follower = followers[random.Next(followers.Count)];
+            var hold = TimeSpan.FromMilliseconds(random.Next(800, 2500));
+            TestMember? stopped = null;
+            switch (random.Next(5))
+            {
+                case 0:
+                    c.Partition(leader);
+                    done.Add("leader partitioned");
+                    break;
+                case 1:
+                    c.Partition(follower);
+                    done.Add("follower partitioned");
+                    break;
+                case 2:
+                    // A partial partition: the leader loses one follower, which still reaches the other.
+                    c.Cut((leader, follower));
+                    done.Add("leader-follower link cut");
+                    break;
+                case 3:
+                    stopped = leader;
+                    done.Add("leader restarted");
+                    break;
+                default:
+                    stopped = follower;
+                    done.Add("follower restarted");
+                    break;
+            }
+            if (stopped is not null)
+            {
+                await stopped.StopAsync();
+            }
+            await Task.Delay(hold);
+            c.Heal();
+            if (stopped is not null)
+            {
+                await stopped.StartFromDiskAsync();
+            }
+            await Task.Delay(random.Next(300, 1000));
+        }
+        c.Heal();
+        return done;
+    }
+
+    private static bool Indeterminate(RpcException e) =>
+        e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Unknown or StatusCode.Internal or StatusCode.Cancelled;
+
+    private static CallOptions Call(CancellationToken ct) => new(HasLeader, DateTime.UtcNow.AddSeconds(3), ct);
+
+    /// <summary>Puts unique keys through random members; an error leaves a put indeterminate.</summary>
+    private static async Task AppendAsync(int worker, GrpcChannel[] channels, History h, int seed, CancellationToken stop)
+    {
+        var random = new Random(seed);
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            var key = $"a/{worker}/{n:D6}";
+            h.Attempted[key] = true;
+            try
+            {
+                var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
+                var r = await kv.PutAsync(new PutRequest { Key = B(key), Value = B(n.ToString(System.Globalization.CultureInfo.InvariantCulture)) }, Call(CancellationToken.None));
+                h.Ack(key, r.Header.Revision);
+            }
+            catch (RpcException e) when (Indeterminate(e))
+            {
+                Interlocked.Increment(ref h.Indeterminate);
+                await Task.Delay(random.Next(10, 50), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Linearizable count-only reads: a read must see every write acknowledged before it
+    /// started, and nothing that was never attempted.</summary>
+    private static async Task ReadAsync(GrpcChannel[] channels, History h, int seed, CancellationToken stop)
+    {
+        var random = new Random(seed);
+        while (!stop.IsCancellationRequested)
+        {
+            var (count, revision) = h.Floor();
+            try
+            {
+                var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
+                var r = await kv.RangeAsync(new RangeRequest { Key = B("a/"), RangeEnd = B("a0"), CountOnly = true }, Call(CancellationToken.None));
+                var attempted = h.Attempted.Count;
+                if (r.Header.Revision < revision || r.Count < count)
+                {
+                    h.Violations.Enqueue($"a linearizable read at revision {r.Header.Revision} saw {r.Count} keys after {count} were acknowledged up to revision {revision}");
+                }
+                if (r.Count > attempted)
+                {
+                    h.Violations.Enqueue($"a read saw {r.Count} keys when {attempted} were attempted");
+                }
+                Interlocked.Increment(ref h.Reads);
+            }
+            catch (RpcException e) when (Indeterminate(e))
+            {
+                Interlocked.Increment(ref h.Refused);
+                await Task.Delay(random.Next(10, 50), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>A counter by compare-and-set on the key's mod revision: each acknowledged win must
+    /// write a value no other acknowledged win wrote.</summary>
+    private static async Task CasAsync(GrpcChannel[] channels, History h, int seed, CancellationToken stop)
+    {
+        var random = new Random(seed);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
+                var read = await kv.RangeAsync(new RangeRequest { Key = B("cas") }, Call(CancellationToken.None));
+                var (value, mod) = read.Kvs.Count == 0 ? (0L, 0L) : (long.Parse(read.Kvs[0].Value.ToStringUtf8(), System.Globalization.CultureInfo.InvariantCulture), read.Kvs[0].ModRevision);
+                var next = value + 1;
+                InterlockedMax(ref h.MaxCasAttempted, next);
+                var txn = new TxnRequest
+                {
+                    Compare = { new Compare { Key = B("cas"), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = mod } },
+                    Success = { new RequestOp { RequestPut = new PutRequest { Key = B("cas"), Value = B(next.ToString(System.Globalization.CultureInfo.InvariantCulture)) } } },
+                };
+                var r = await new KV.KVClient(channels[random.Next(channels.Length)]).TxnAsync(txn, Call(CancellationToken.None));
+                if (r.Succeeded && !h.CasWins.TryAdd(next, true))
+                {
+                    h.Violations.Enqueue($"two acknowledged compare-and-sets wrote {next}");
+                }
+            }
+            catch (RpcException e) when (Indeterminate(e))
+            {
+                await Task.Delay(random.Next(10, 50), CancellationToken.None);
+            }
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var seen = Interlocked.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var was && was != seen)
+        {
+            seen = was;
+        }
+    }
+
+    /// <summary>Watches the appended keys from revision 1 through a random member, resuming after
+    /// the last event on another on any error (with <c>hasleader</c>, a cut-off member ends the watch).</summary>
+    private static async Task WatchAsync(GrpcChannel[] channels, List<(string Key, long Revision)> watched, History h, int seed, CancellationToken stop)
+    {
+        var random = new Random(seed);
+        long next = 1;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var call = new Watch.WatchClient(channels[random.Next(channels.Length)]).Watch(new CallOptions(HasLeader, null, stop));
+                await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("a/"), RangeEnd = B("a0"), StartRevision = next } });
+                while (await call.ResponseStream.MoveNext(stop))
+                {
+                    var r = call.ResponseStream.Current;
+                    if (r.Canceled || r.CompactRevision != 0)
+                    {
+                        h.Violations.Enqueue($"the watch was cancelled: {r.CancelReason} (compact revision {r.CompactRevision})");
+                        return;
+                    }
+                    foreach (var e in r.Events)
+                    {
+                        if (e.Kv.ModRevision < next)
+                        {
+                            h.Violations.Enqueue($"the watch went back from {next - 1} to {e.Kv.ModRevision}");
+                        }
+                        next = e.Kv.ModRevision + 1;
+                        lock (watched)
+                        {
+                            watched.Add((e.Kv.Key.ToStringUtf8(), e.Kv.ModRevision));
+                        }
+                    }
+                }
+            }
+            catch (RpcException) when (!stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                // The call ended while the request was written.
+            }
+            await Task.Delay(random.Next(20, 100), CancellationToken.None);
+        }
+    }
+}
