@@ -83,6 +83,41 @@ public sealed partial class KvStore
         try
         {
             using var backend = new RocksBackend(dir, syncWrites: false, cacheBytes: 1 << 20);
+            using var batch = new RocksWriteBatch();
+            ReadSnapshot(input, (key, value) =>
+            {
+                batch.Put(key, value);
+                if (batch.Count >= 1_000)
+                {
+                    backend.WriteRaw(batch);
+                    batch.Clear();
+                }
+            });
+            backend.WriteRaw(batch);
+        }
+        catch (InvalidDataException)
+        {
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
+
+        return Open(options);
+    }
+
+    /// <summary>
+    /// Reads a stream written by <see cref="Snapshot"/> to its end and checks its structure and
+    /// SHA-256 without storing anything: whether a received copy is whole before it is used (a
+    /// connection closed early looks like the end of the stream to the receiver).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The stream is truncated, corrupt or not a snapshot.</exception>
+    public static void VerifySnapshot(Stream input) => ReadSnapshot(input, static (_, _) => { });
+
+    /// <summary>Parses a snapshot stream, handing each record to <paramref name="record"/>; the
+    /// checksum is checked at the end, so a caller must not trust the records before it returns.</summary>
+    private static void ReadSnapshot(Stream input, Action<byte[], byte[]> record)
+    {
+        try
+        {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var header = Take(input, hash, 12);
             if (!header.AsSpan(0, 8).SequenceEqual(s_snapshotMagic) || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8)) != SnapshotFormat)
@@ -90,7 +125,6 @@ public sealed partial class KvStore
                 throw new InvalidDataException("not a ketch snapshot stream");
             }
 
-            using var batch = new RocksWriteBatch();
             while (true)
             {
                 var keyLength = BinaryPrimitives.ReadUInt32LittleEndian(Take(input, hash, 4));
@@ -101,12 +135,7 @@ public sealed partial class KvStore
 
                 var key = Take(input, hash, checked((int)keyLength));
                 var value = Take(input, hash, checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(input, hash, 4))));
-                batch.Put(key, value);
-                if (batch.Count >= 1_000)
-                {
-                    backend.WriteRaw(batch);
-                    batch.Clear();
-                }
+                record(key, value);
             }
 
             var expected = new byte[32];
@@ -115,16 +144,11 @@ public sealed partial class KvStore
             {
                 throw new InvalidDataException("snapshot checksum mismatch");
             }
-
-            backend.WriteRaw(batch);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException)
+        catch (Exception e) when (e is EndOfStreamException or OverflowException)
         {
-            Directory.Delete(dir, recursive: true);
-            throw e as InvalidDataException ?? new InvalidDataException("truncated or corrupt snapshot stream", e);
+            throw new InvalidDataException("truncated or corrupt snapshot stream", e);
         }
-
-        return Open(options);
     }
 
     private static void Emit(Stream output, IncrementalHash hash, ReadOnlySpan<byte> bytes)

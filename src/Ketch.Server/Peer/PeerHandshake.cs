@@ -22,6 +22,11 @@ internal static class PeerHandshake
     /// with 410 Gone).</summary>
     public const byte Removed = 4;
 
+    /// <summary>Sent by the receiver of a snapshot stream, after it, when the stream was not whole
+    /// (cut short or corrupt) and was dropped: the sender reports the snapshot as failed. A whole
+    /// stream is answered by closing the connection alone, as before this byte existed.</summary>
+    public const byte SnapshotRefused = 5;
+
     private static ReadOnlySpan<byte> Magic => "KTP1"u8;
 
     /// <summary>The magic of a connection carrying one snapshot: a framed Snap message followed by

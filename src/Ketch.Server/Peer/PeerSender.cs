@@ -125,9 +125,13 @@ internal sealed partial class PeerSender : IAsyncDisposable
         await Task.Run(() => writeStore(output), _stop.Token).ConfigureAwait(false);
         await output.FlushAsync(_stop.Token).ConfigureAwait(false);
         await PeerConnection.ShutdownSendAsync(client, stream).ConfigureAwait(false);
-        // Wait for the receiver to close its side: the file is then synced on its disk.
+        // Wait for the receiver to close its side: the file is then synced on its disk, unless
+        // it says it dropped the stream as not whole.
         var rest = new byte[1];
-        _ = await stream.ReadAsync(rest, _stop.Token).ConfigureAwait(false);
+        if (await stream.ReadAsync(rest, _stop.Token).ConfigureAwait(false) == 1 && rest[0] == PeerHandshake.SnapshotRefused)
+        {
+            throw new IOException("the peer dropped the snapshot stream as incomplete or corrupt");
+        }
     }
 
     private void Failed(Message m)
