@@ -9,8 +9,8 @@ namespace Ketch.Server.Tests;
 
 /// <summary>
 /// A Jepsen-style run in process: three members under a seeded nemesis (a partitioned leader, a
-/// partitioned follower, one link cut, a member or the leader stopped and restarted, one fault at a
-/// time) while clients append unique keys, read linearizably, compare-and-set a counter and watch
+/// partitioned follower, one link cut, a member black-holed, the leader, a follower or both stopped
+/// and restarted; one fault at a time) while clients append unique keys, read linearizably, compare-and-set a counter and watch
 /// everything from revision 1 through any member, moving on errors. Afterwards the cluster is healed
 /// and the history checked: every acknowledged write is on every member with its revision, nothing
 /// appears that was never written, linearizable reads never went back in time, no two acknowledged
@@ -202,8 +202,8 @@ public sealed class ChaosTests(ITestOutputHelper log)
             var followers = c.Members.Where(m => m != leader).ToList();
             var follower = followers[random.Next(followers.Count)];
             var hold = TimeSpan.FromMilliseconds(random.Next(800, 2500));
-            TestMember? stopped = null;
-            switch (random.Next(5))
+            List<TestMember> stopped = [];
+            switch (random.Next(7))
             {
                 case 0:
                     c.Partition(leader);
@@ -219,23 +219,33 @@ public sealed class ChaosTests(ITestOutputHelper log)
                     done.Add("leader-follower link cut");
                     break;
                 case 3:
-                    stopped = leader;
+                    // A black hole: connections across the cut are accepted and never answered.
+                    c.PartitionSilently(random.Next(2) == 0 ? leader : follower);
+                    done.Add("member black-holed");
+                    break;
+                case 4:
+                    stopped = [leader];
                     done.Add("leader restarted");
                     break;
+                case 5:
+                    // Quorum lost: nothing can commit until one of the two is back.
+                    stopped = [leader, follower];
+                    done.Add("two members restarted");
+                    break;
                 default:
-                    stopped = follower;
+                    stopped = [follower];
                     done.Add("follower restarted");
                     break;
             }
-            if (stopped is not null)
+            foreach (var m in stopped)
             {
-                await stopped.StopAsync();
+                await m.StopAsync();
             }
             await Task.Delay(hold);
             c.Heal();
-            if (stopped is not null)
+            foreach (var m in stopped)
             {
-                await stopped.StartFromDiskAsync();
+                await m.StartFromDiskAsync();
             }
             await Task.Delay(random.Next(300, 1000));
         }
