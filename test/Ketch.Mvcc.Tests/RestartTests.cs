@@ -245,8 +245,8 @@ public sealed class RestartTests : IDisposable
         Assert.Equal("http://127.0.0.11:2380", S(restored.GetBucketValue(BackendBucket.Members, B("m1"))!));
     }
 
-    [Fact]
-    public void A_corrupt_snapshot_is_refused_and_leaves_nothing_behind()
+    /// <summary>The snapshot stream of a store with ten applied entries.</summary>
+    private byte[] SnapshotOfTenEntries()
     {
         var stream = new MemoryStream();
         using (var s = KvStore.Open(Options(_dir.Sub("source"))))
@@ -259,7 +259,13 @@ public sealed class RestartTests : IDisposable
             s.Snapshot(stream);
         }
 
-        var bytes = stream.ToArray();
+        return stream.ToArray();
+    }
+
+    [Fact]
+    public void A_corrupt_snapshot_is_refused_and_leaves_nothing_behind()
+    {
+        var bytes = SnapshotOfTenEntries();
         bytes[bytes.Length / 2] ^= 0x40;
         var target = _dir.Sub("restored");
         Assert.Throws<InvalidDataException>(() => KvStore.Restore(new MemoryStream(bytes), Options(target)));
@@ -270,18 +276,7 @@ public sealed class RestartTests : IDisposable
     [Fact]
     public void A_snapshot_stream_is_verified_whole_without_a_store()
     {
-        var stream = new MemoryStream();
-        using (var s = KvStore.Open(Options(_dir.Sub("source"))))
-        {
-            for (ulong i = 1; i <= 10; i++)
-            {
-                Apply(s, i);
-            }
-
-            s.Snapshot(stream);
-        }
-
-        var bytes = stream.ToArray();
+        var bytes = SnapshotOfTenEntries();
         KvStore.VerifySnapshot(new MemoryStream(bytes));
         // Cut anywhere (a sender that died mid-stream) or with a bit flipped: refused.
         for (var cut = 0; cut < bytes.Length; cut += Math.Max(1, bytes.Length / 97))

@@ -258,90 +258,80 @@ public sealed class ChaosTests(ITestOutputHelper log)
 
     private static CallOptions Call(CancellationToken ct) => new(HasLeader, DateTime.UtcNow.AddSeconds(3), ct);
 
-    /// <summary>Puts unique keys through random members; an error leaves a put indeterminate.</summary>
-    private static async Task AppendAsync(int worker, GrpcChannel[] channels, History h, int seed, CancellationToken stop)
+    /// <summary>Runs <paramref name="op"/> until <paramref name="stop"/>; an error that leaves the
+    /// outcome unknown is counted by <paramref name="failed"/> and followed by a short pause.</summary>
+    private static async Task LoopAsync(int seed, CancellationToken stop, Func<Random, Task> op, Action failed)
     {
         var random = new Random(seed);
-        for (var n = 0; !stop.IsCancellationRequested; n++)
+        while (!stop.IsCancellationRequested)
         {
-            var key = $"a/{worker}/{n:D6}";
-            h.Attempted[key] = true;
             try
             {
-                var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
-                var r = await kv.PutAsync(new PutRequest { Key = B(key), Value = B(n.ToString(System.Globalization.CultureInfo.InvariantCulture)) }, Call(CancellationToken.None));
-                h.Ack(key, r.Header.Revision);
+                await op(random);
             }
             catch (RpcException e) when (Indeterminate(e))
             {
-                Interlocked.Increment(ref h.Indeterminate);
+                failed();
                 await Task.Delay(random.Next(10, 50), CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>Puts unique keys through random members; an error leaves a put indeterminate.</summary>
+    private static Task AppendAsync(int worker, GrpcChannel[] channels, History h, int seed, CancellationToken stop)
+    {
+        var n = 0;
+        return LoopAsync(seed, stop, async random =>
+        {
+            var key = $"a/{worker}/{n++:D6}";
+            h.Attempted[key] = true;
+            var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
+            var r = await kv.PutAsync(new PutRequest { Key = B(key), Value = B(key) }, Call(CancellationToken.None));
+            h.Ack(key, r.Header.Revision);
+        }, () => Interlocked.Increment(ref h.Indeterminate));
     }
 
     /// <summary>Linearizable count-only reads: a read must see every write acknowledged before it
     /// started, and nothing that was never attempted.</summary>
-    private static async Task ReadAsync(GrpcChannel[] channels, History h, int seed, CancellationToken stop)
-    {
-        var random = new Random(seed);
-        while (!stop.IsCancellationRequested)
+    private static Task ReadAsync(GrpcChannel[] channels, History h, int seed, CancellationToken stop) =>
+        LoopAsync(seed, stop, async random =>
         {
             var (count, revision) = h.Floor();
-            try
+            var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
+            var r = await kv.RangeAsync(new RangeRequest { Key = B("a/"), RangeEnd = B("a0"), CountOnly = true }, Call(CancellationToken.None));
+            var attempted = h.Attempted.Count;
+            if (r.Header.Revision < revision || r.Count < count)
             {
-                var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
-                var r = await kv.RangeAsync(new RangeRequest { Key = B("a/"), RangeEnd = B("a0"), CountOnly = true }, Call(CancellationToken.None));
-                var attempted = h.Attempted.Count;
-                if (r.Header.Revision < revision || r.Count < count)
-                {
-                    h.Violations.Enqueue($"a linearizable read at revision {r.Header.Revision} saw {r.Count} keys after {count} were acknowledged up to revision {revision}");
-                }
-                if (r.Count > attempted)
-                {
-                    h.Violations.Enqueue($"a read saw {r.Count} keys when {attempted} were attempted");
-                }
-                Interlocked.Increment(ref h.Reads);
+                h.Violations.Enqueue($"a linearizable read at revision {r.Header.Revision} saw {r.Count} keys after {count} were acknowledged up to revision {revision}");
             }
-            catch (RpcException e) when (Indeterminate(e))
+            if (r.Count > attempted)
             {
-                Interlocked.Increment(ref h.Refused);
-                await Task.Delay(random.Next(10, 50), CancellationToken.None);
+                h.Violations.Enqueue($"a read saw {r.Count} keys when {attempted} were attempted");
             }
-        }
-    }
+            Interlocked.Increment(ref h.Reads);
+        }, () => Interlocked.Increment(ref h.Refused));
 
     /// <summary>A counter by compare-and-set on the key's mod revision: each acknowledged win must
     /// write a value no other acknowledged win wrote.</summary>
-    private static async Task CasAsync(GrpcChannel[] channels, History h, int seed, CancellationToken stop)
-    {
-        var random = new Random(seed);
-        while (!stop.IsCancellationRequested)
+    private static Task CasAsync(GrpcChannel[] channels, History h, int seed, CancellationToken stop) =>
+        LoopAsync(seed, stop, async random =>
         {
-            try
+            var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
+            var read = await kv.RangeAsync(new RangeRequest { Key = B("cas") }, Call(CancellationToken.None));
+            var (value, mod) = read.Kvs.Count == 0 ? (0L, 0L) : (long.Parse(read.Kvs[0].Value.ToStringUtf8(), System.Globalization.CultureInfo.InvariantCulture), read.Kvs[0].ModRevision);
+            var next = value + 1;
+            InterlockedMax(ref h.MaxCasAttempted, next);
+            var txn = new TxnRequest
             {
-                var kv = new KV.KVClient(channels[random.Next(channels.Length)]);
-                var read = await kv.RangeAsync(new RangeRequest { Key = B("cas") }, Call(CancellationToken.None));
-                var (value, mod) = read.Kvs.Count == 0 ? (0L, 0L) : (long.Parse(read.Kvs[0].Value.ToStringUtf8(), System.Globalization.CultureInfo.InvariantCulture), read.Kvs[0].ModRevision);
-                var next = value + 1;
-                InterlockedMax(ref h.MaxCasAttempted, next);
-                var txn = new TxnRequest
-                {
-                    Compare = { new Compare { Key = B("cas"), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = mod } },
-                    Success = { new RequestOp { RequestPut = new PutRequest { Key = B("cas"), Value = B(next.ToString(System.Globalization.CultureInfo.InvariantCulture)) } } },
-                };
-                var r = await new KV.KVClient(channels[random.Next(channels.Length)]).TxnAsync(txn, Call(CancellationToken.None));
-                if (r.Succeeded && !h.CasWins.TryAdd(next, true))
-                {
-                    h.Violations.Enqueue($"two acknowledged compare-and-sets wrote {next}");
-                }
-            }
-            catch (RpcException e) when (Indeterminate(e))
+                Compare = { new Compare { Key = B("cas"), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = mod } },
+                Success = { new RequestOp { RequestPut = new PutRequest { Key = B("cas"), Value = B(next.ToString(System.Globalization.CultureInfo.InvariantCulture)) } } },
+            };
+            var r = await new KV.KVClient(channels[random.Next(channels.Length)]).TxnAsync(txn, Call(CancellationToken.None));
+            if (r.Succeeded && !h.CasWins.TryAdd(next, true))
             {
-                await Task.Delay(random.Next(10, 50), CancellationToken.None);
+                h.Violations.Enqueue($"two acknowledged compare-and-sets wrote {next}");
             }
-        }
-    }
+        }, () => { });
 
     private static void InterlockedMax(ref long target, long value)
     {
