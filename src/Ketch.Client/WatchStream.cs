@@ -149,7 +149,8 @@ public sealed class WatchStream : IAsyncEnumerable<WatchResponse>
         return r;
     }
 
-    /// <summary>Whether <paramref name="ex"/> ends the watch rather than moving it to another endpoint.</summary>
+    /// <summary>Ends the watch with <see cref="WatchCanceledException"/> when <paramref name="ex"/> is the member's
+    /// "no leader" and the watch asked to end on it; otherwise returns, and the watch moves to another endpoint.</summary>
     private void ThrowIfFinal(RpcException ex)
     {
         // etcd's rpctypes.ErrGRPCNoLeader, which clientv3 turns into a closed watch channel when

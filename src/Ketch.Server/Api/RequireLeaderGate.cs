@@ -60,14 +60,14 @@ internal sealed class RequireLeaderGate(MemberContext member, LeaderLossMonitor 
         }
         catch (Exception) when (tracked.Ended && !context.CancellationToken.IsCancellationRequested)
         {
-            // Whatever the _cancellation interrupted, the client hears why, as from etcd.
+            // Whatever the cancellation interrupted, the client hears why, as from etcd.
             throw EtcdErrors.NoLeader;
         }
         // Handlers end quietly when their call is cancelled (watch, keep-alive, observe).
         return tracked.Ended && !context.CancellationToken.IsCancellationRequested ? throw EtcdErrors.NoLeader : result;
     }
 
-    /// <summary>The call's context with a _cancellation the gate can trigger; everything else is the call's own.</summary>
+    /// <summary>The call's context with a cancellation the gate can trigger; everything else is the call's own.</summary>
     private sealed class CancellableCallContext : ServerCallContext
     {
         /// <summary>Where ASP.NET Core's gRPC looks for the HttpContext of a context that is not its
