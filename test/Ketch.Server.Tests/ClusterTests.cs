@@ -254,6 +254,14 @@ public sealed class ClusterTests
         await lagging.RestartAsync();
         var count = await lagging.Kv.RangeAsync(new RangeRequest { Key = B("c5/"), RangeEnd = B("c50"), CountOnly = true, Serializable = true });
         Assert.Equal(122, count.Count);
+
+        // Once the member takes a snapshot of its own past the received one, the file goes.
+        for (var i = 0; i < 25; i++)
+        {
+            await TestCluster.PutAsync(leader, $"c6/{i:D3}", "v");
+        }
+        await TestNet.WaitUntil(() => Directory.GetFiles(Path.Combine(lagging.Options.DataDir, "member", "snap-in")).Length == 0,
+            TimeSpan.FromSeconds(20), "the received snapshot's file to be deleted after a local snapshot");
     }
 
     [Fact]

@@ -23,4 +23,19 @@ public sealed class SnapshotFileTests
         Assert.Equal([installed, newer], Directory.GetFiles(SnapshotFile.Directory(dir.Path)).Order(StringComparer.Ordinal));
         Assert.Equal(newer, SnapshotFile.Resolve(dir.Path, SnapshotFile.Reference(newer)));
     }
+
+    [Fact]
+    public void A_local_snapshot_deletes_received_files_up_to_its_index()
+    {
+        using var dir = new TempDir();
+        // One Raft refused (the member caught up by log), and one received after the local snapshot's index.
+        var refused = SnapshotFile.NewPath(dir.Path, 900);
+        var later = SnapshotFile.NewPath(dir.Path, 1201);
+        File.WriteAllText(refused, "store");
+        File.WriteAllText(later, "store");
+
+        SnapshotFile.DeleteUpTo(dir.Path, 1200);
+
+        Assert.Equal([later], Directory.GetFiles(SnapshotFile.Directory(dir.Path)));
+    }
 }

@@ -150,6 +150,12 @@ internal sealed partial class RaftLoop
         }
         Kv.Commit();
         var err = await _storage.CreateSnapshotAsync(index, CurrentConfState, ReadOnlyMemory<byte>.Empty, (ulong)Math.Max(0, _options.SnapshotCatchUpEntries)).ConfigureAwait(false);
+        if (err == Ketch.Raft.Storage.StorageError.None)
+        {
+            // The store is committed at or past every received snapshot up to here, and the
+            // newest snapshot record no longer refers to one: their files are not needed.
+            Peer.SnapshotFile.DeleteUpTo(_options.DataDir, index);
+        }
         _lastSnapshotIndex = index;
         LogSnapshot(_log, MemberId, index, err.ToString());
     }

@@ -46,14 +46,26 @@ internal static class SnapshotFile
     /// and its member stopped with "Could not find file").</summary>
     public static void DeleteOlder(string dataDir, string keep)
     {
+        if (IndexOf(keep) is { } kept)
+        {
+            DeleteUpTo(dataDir, kept, keep);
+        }
+    }
+
+    /// <summary>Deletes the received files of snapshots at or below <paramref name="index"/> but
+    /// <paramref name="keep"/>. After a local snapshot at the applied index none of them is needed:
+    /// one Raft refused (the member had caught up by log meanwhile) would otherwise stay until a
+    /// later snapshot is installed, which may never come.</summary>
+    public static void DeleteUpTo(string dataDir, ulong index, string? keep = null)
+    {
         var dir = Directory(dataDir);
-        if (!System.IO.Directory.Exists(dir) || IndexOf(keep) is not { } kept)
+        if (!System.IO.Directory.Exists(dir))
         {
             return;
         }
         foreach (var f in System.IO.Directory.GetFiles(dir))
         {
-            if (IndexOf(f) is { } index && index <= kept && !string.Equals(f, keep, StringComparison.Ordinal))
+            if (IndexOf(f) is { } i && i <= index && !string.Equals(f, keep, StringComparison.Ordinal))
             {
                 File.Delete(f);
             }
