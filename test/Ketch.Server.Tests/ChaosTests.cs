@@ -112,9 +112,8 @@ public sealed class ChaosTests(ITestOutputHelper log)
                 TimeSpan.FromSeconds(60), "every lease and its key to expire");
             // The members converge on one history.
             leader = await c.LeaderAsync();
-            string State() => string.Join("; ", c.Members.Select(m => m.Server.Loop is var l
-                ? $"{m.Options.Name}: revision {l.Kv.CurrentRevision}, leader {l.Leader:x}, term {l.Term}, commit {l.CommitIndex}, applied {l.AppliedIndex}, failed {l.Failed?.Message ?? "no"}"
-                : ""));
+            string State() => string.Join("; ", c.Members.Select(m => (m.Options.Name, L: m.Server.Loop)).Select(m =>
+                $"{m.Name}: revision {m.L.Kv.CurrentRevision}, leader {m.L.Leader:x}, term {m.L.Term}, commit {m.L.CommitIndex}, applied {m.L.AppliedIndex}, failed {m.L.Failed?.Message ?? "no"}"));
             try
             {
                 await TestNet.WaitUntil(() => c.Members.Select(m => m.Server.Loop.Kv.CurrentRevision).Distinct().Count() == 1

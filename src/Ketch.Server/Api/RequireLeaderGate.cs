@@ -39,32 +39,33 @@ internal sealed class RequireLeaderGate(MemberContext member, LeaderLossMonitor 
         return continuation(request, context);
     }
 
-    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
-        Requires(context) ? StreamAsync(context, c => continuation(requestStream, c)) : continuation(requestStream, context);
-
+    // etcd's API has no client-streaming method: only server and bidirectional streams are gated.
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
-        Requires(context) ? StreamAsync(context, async c => { await continuation(request, responseStream, c).ConfigureAwait(false); return true; }) : continuation(request, responseStream, context);
+        Requires(context) ? StreamAsync(context, c => continuation(request, responseStream, c)) : continuation(request, responseStream, context);
 
     public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
-        Requires(context) ? StreamAsync(context, async c => { await continuation(requestStream, responseStream, c).ConfigureAwait(false); return true; }) : continuation(requestStream, responseStream, context);
+        Requires(context) ? StreamAsync(context, c => continuation(requestStream, responseStream, c)) : continuation(requestStream, responseStream, context);
 
-    private async Task<T> StreamAsync<T>(ServerCallContext context, Func<ServerCallContext, Task<T>> handler)
+    private async Task StreamAsync(ServerCallContext context, Func<ServerCallContext, Task> handler)
     {
         RefuseWithoutLeader();
         using var end = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         using var tracked = monitor.Track(end);
-        T result;
+        bool EndedWithoutLeader() => tracked.Ended && !context.CancellationToken.IsCancellationRequested;
         try
         {
-            result = await handler(new CancellableCallContext(context, end.Token)).ConfigureAwait(false);
+            await handler(new CancellableCallContext(context, end.Token)).ConfigureAwait(false);
         }
-        catch (Exception) when (tracked.Ended && !context.CancellationToken.IsCancellationRequested)
+        catch (Exception) when (EndedWithoutLeader())
         {
             // Whatever the cancellation interrupted, the client hears why, as from etcd.
             throw EtcdErrors.NoLeader;
         }
         // Handlers end quietly when their call is cancelled (watch, keep-alive, observe).
-        return tracked.Ended && !context.CancellationToken.IsCancellationRequested ? throw EtcdErrors.NoLeader : result;
+        if (EndedWithoutLeader())
+        {
+            throw EtcdErrors.NoLeader;
+        }
     }
 
     /// <summary>The call's context with a cancellation the gate can trigger; everything else is the call's own.</summary>
