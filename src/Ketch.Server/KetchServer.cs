@@ -235,7 +235,7 @@ public sealed class KetchServer : IAsyncDisposable
         app.MapGrpcService<ElectionService>();
         app.MapGrpcService<LockService>();
         app.MapGrpcService<Grpc.HealthCheck.HealthServiceImpl>();
-        HttpEndpoints.Map(app, member);
+        HttpEndpoints.Map(app, member, leaderLoss);
         // Any other path: Go's http.NotFound, as etcd's mux answers it.
         app.MapFallback(http =>
         {

@@ -19,8 +19,13 @@ internal sealed class RequireLeaderGate(MemberContext member, LeaderLossMonitor 
     private const string Key = "hasleader";
     private const string HasLeader = "true";
 
-    private static bool Requires(ServerCallContext context) =>
-        string.Equals(context.RequestHeaders.GetValue(Key), HasLeader, StringComparison.Ordinal);
+    private static bool Requires(ServerCallContext context) => Requires(context.RequestHeaders);
+
+    private static bool Requires(Metadata headers) => string.Equals(headers.GetValue(Key), HasLeader, StringComparison.Ordinal);
+
+    /// <summary>Whether a unary call with <paramref name="headers"/> is refused now (the JSON
+    /// gateway's check, which runs its unary methods outside the interceptors).</summary>
+    public static bool Refuses(MemberContext member, Metadata headers) => Requires(headers) && member.Loop.Leader == 0;
 
     private void RefuseWithoutLeader()
     {
@@ -82,7 +87,10 @@ internal sealed class RequireLeaderGate(MemberContext member, LeaderLossMonitor 
         {
             _inner = inner;
             _cancellation = cancellation;
-            inner.UserState.TryAdd(HttpContextKey, inner.GetHttpContext());
+            if (!inner.UserState.ContainsKey(HttpContextKey))
+            {
+                inner.UserState[HttpContextKey] = inner.GetHttpContext();
+            }
         }
 
         protected override string MethodCore => _inner.Method;

@@ -23,9 +23,12 @@ internal static class HttpEndpoints
     private static readonly JsonFormatter s_formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
     private static readonly JsonParser s_parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
-    public static void Map(IEndpointRouteBuilder app, MemberContext member)
+    public static void Map(IEndpointRouteBuilder app, MemberContext member, LeaderLossMonitor leaderLoss)
     {
-        var auth = new Auth.AuthInterceptor(member); // the gateway's permission checks, as for gRPC calls
+        // The gateway's checks, as for gRPC calls: permissions, and etcd's require-leader metadata
+        // (Grpc-Metadata-Hasleader), which etcd's grpc-gateway forwards to the member's gRPC port.
+        var auth = new Auth.AuthInterceptor(member);
+        var requireLeader = new RequireLeaderGate(member, leaderLoss);
         app.MapGet("/version", () => Results.Text(
             $"{{\"etcdserver\":\"{EtcdVersion.Server}\",\"etcdcluster\":\"{EtcdVersion.Cluster}\"}}", "application/json"));
         app.MapGet("/health", (Delegate)((HttpContext http) => HealthChecks.HealthAsync(member, http)));
@@ -67,7 +70,7 @@ internal static class HttpEndpoints
         MapGateway<MemberListRequest, MemberListResponse>(app, "/v3/cluster/member/list", member, auth,
             (_, r, ct) => clusterService.MemberList(r, GatewayCallContext.For("/etcdserverpb.Cluster/MemberList", ct)));
         MapAuthGateway(app, member, auth);
-        MapServiceGateways(app, member, auth);
+        MapServiceGateways(app, member, auth, requireLeader);
     }
 
     /// <summary>
@@ -76,7 +79,7 @@ internal static class HttpEndpoints
     /// <c>/v3/election/observe</c>): the gRPC services run in process, with the caller checked as for
     /// a gRPC call. Until 2026-11-27 these answered 404, and python3-etcd3gw's watch waited forever.
     /// </summary>
-    private static void MapServiceGateways(IEndpointRouteBuilder app, MemberContext member, Auth.AuthInterceptor auth)
+    private static void MapServiceGateways(IEndpointRouteBuilder app, MemberContext member, Auth.AuthInterceptor auth, RequireLeaderGate requireLeader)
     {
         static GatewayCallContext Call(string method, CancellationToken ct) => GatewayCallContext.For(method, ct);
         var cluster = new ClusterService(member);
@@ -100,14 +103,14 @@ internal static class HttpEndpoints
         MapGateway<V3Lock.LockRequest, V3Lock.LockResponse>(app, "/v3/lock/lock", member, auth, (_, r, ct) => locks.Lock(r, Call("/v3lockpb.Lock/Lock", ct)));
         MapGateway<V3Lock.UnlockRequest, V3Lock.UnlockResponse>(app, "/v3/lock/unlock", member, auth, (_, r, ct) => locks.Unlock(r, Call("/v3lockpb.Lock/Unlock", ct)));
 
-        MapDuplexGateway<WatchRequest, WatchResponse>(app, member, "/v3/watch", "/etcdserverpb.Watch/Watch", auth, new WatchService(member).Watch);
-        MapDuplexGateway<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(app, member, "/v3/lease/keepalive", "/etcdserverpb.Lease/LeaseKeepAlive", auth, new LeaseService(member).LeaseKeepAlive);
-        MapServerStreamGateway<SnapshotRequest, SnapshotResponse>(app, member, "/v3/maintenance/snapshot", "/etcdserverpb.Maintenance/Snapshot", auth, maintenance.Snapshot);
-        MapServerStreamGateway<V3Election.LeaderRequest, V3Election.LeaderResponse>(app, member, "/v3/election/observe", "/v3electionpb.Election/Observe", auth, election.Observe);
+        MapDuplexGateway<WatchRequest, WatchResponse>(app, member, "/v3/watch", "/etcdserverpb.Watch/Watch", auth, requireLeader, new WatchService(member).Watch);
+        MapDuplexGateway<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(app, member, "/v3/lease/keepalive", "/etcdserverpb.Lease/LeaseKeepAlive", auth, requireLeader, new LeaseService(member).LeaseKeepAlive);
+        MapServerStreamGateway<SnapshotRequest, SnapshotResponse>(app, member, "/v3/maintenance/snapshot", "/etcdserverpb.Maintenance/Snapshot", auth, requireLeader, maintenance.Snapshot);
+        MapServerStreamGateway<V3Election.LeaderRequest, V3Election.LeaderResponse>(app, member, "/v3/election/observe", "/v3electionpb.Election/Observe", auth, requireLeader, election.Observe);
     }
 
     /// <summary>A bidirectional streaming method on the gateway (<see cref="GatewayStreams"/>).</summary>
-    private static void MapDuplexGateway<TReq, TResp>(IEndpointRouteBuilder app, MemberContext member, string path, string method, Auth.AuthInterceptor auth, DuplexStreamingServerMethod<TReq, TResp> handler)
+    private static void MapDuplexGateway<TReq, TResp>(IEndpointRouteBuilder app, MemberContext member, string path, string method, Auth.AuthInterceptor auth, RequireLeaderGate requireLeader, DuplexStreamingServerMethod<TReq, TResp> handler)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp> =>
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
@@ -131,11 +134,11 @@ internal static class HttpEndpoints
             }
             var responses = new GatewayStreams.Responses<TResp>(http.Response, s_formatter);
             await RunStreamAsync(http, responses, () => new GrpcMetricsInterceptor(member).DuplexStreamingServerHandler(new GatewayStreams.Requests<TReq>(requests), responses, GatewayCallContext.For(method, http),
-                (rq, rs, c) => auth.DuplexStreamingServerHandler(rq, rs, c, handler))).ConfigureAwait(false);
+                (rq, rs, c) => requireLeader.DuplexStreamingServerHandler(rq, rs, c, (rq2, rs2, c2) => auth.DuplexStreamingServerHandler(rq2, rs2, c2, handler)))).ConfigureAwait(false);
         }));
 
     /// <summary>A server-streaming method on the gateway: the body is its one request.</summary>
-    private static void MapServerStreamGateway<TReq, TResp>(IEndpointRouteBuilder app, MemberContext member, string path, string method, Auth.AuthInterceptor auth, ServerStreamingServerMethod<TReq, TResp> handler)
+    private static void MapServerStreamGateway<TReq, TResp>(IEndpointRouteBuilder app, MemberContext member, string path, string method, Auth.AuthInterceptor auth, RequireLeaderGate requireLeader, ServerStreamingServerMethod<TReq, TResp> handler)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp> =>
         app.MapPost(path, (Delegate)(async (HttpContext http) =>
@@ -157,7 +160,7 @@ internal static class HttpEndpoints
             }
             var responses = new GatewayStreams.Responses<TResp>(http.Response, s_formatter);
             await RunStreamAsync(http, responses, () => new GrpcMetricsInterceptor(member).ServerStreamingServerHandler(request, responses, GatewayCallContext.For(method, http),
-                (rq, rs, c) => auth.ServerStreamingServerHandler(rq, rs, c, handler))).ConfigureAwait(false);
+                (rq, rs, c) => requireLeader.ServerStreamingServerHandler(rq, rs, c, (rq2, rs2, c2) => auth.ServerStreamingServerHandler(rq2, rs2, c2, handler)))).ConfigureAwait(false);
         }));
 
     private static async Task RunStreamAsync<TResp>(HttpContext http, GatewayStreams.Responses<TResp> responses, Func<Task> call)
@@ -236,6 +239,10 @@ internal static class HttpEndpoints
             if (LearnerGate.Refuses(member, request))
             {
                 return Failed(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail);
+            }
+            if (RequireLeaderGate.Refuses(member, GatewayCallContext.Headers(http.Request)))
+            {
+                return Failed(StatusCode.Unavailable, EtcdErrors.NoLeader.Status.Detail);
             }
             Auth.AuthInfo? caller = null;
             var sender = new Auth.RequestAuth("", member.Loop.Auth.Revision);
