@@ -16,6 +16,13 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public List<TestMember> Members { get; }
 
+    /// <summary>Where the members' data directories are (deleted with the cluster).</summary>
+    public string DataRoot => _dir.Path;
+
+    /// <summary>Puts <paramref name="by"/> in <paramref name="old"/>'s place (a member replaced by a
+    /// new one on its addresses); <paramref name="old"/> must be stopped already.</summary>
+    public void Replace(TestMember old, TestMember by) => Members[Members.IndexOf(old)] = by;
+
     /// <param name="size">Number of members.</param>
     /// <param name="token">The initial cluster token.</param>
     /// <param name="tweak">Changes to each member's options.</param>
