@@ -80,8 +80,8 @@ public sealed class KetchServer : IAsyncDisposable
         if (string.Equals(_options.InitialClusterState, "existing", StringComparison.Ordinal) && !Ketch.Wal.WalStorage.Exists(walDir))
         {
             var others = ClusterConfig.Parse(RaftLoop.InitialCluster(_options), _options.InitialClusterToken)
-                .Where(m => m.Name != _options.Name).SelectMany(m => m.PeerUrls);
-            joining = await Peer.ClusterQuery.FetchAsync(others, _peerTls, cancellationToken).ConfigureAwait(false);
+                .Where(m => m.Name != _options.Name).SelectMany(m => m.PeerUrls).ToList();
+            joining = await Peer.ClusterQuery.FetchAsync(others, _options.InitialAdvertisePeerUrls, _peerTls, cancellationToken).ConfigureAwait(false);
         }
         // RaftLoop.Open runs on this thread: what it allocated is the open's garbage plus the index.
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();

@@ -78,6 +78,14 @@ internal sealed class LeaseService(MemberContext member) : Ketch.Api.Etcdserverp
         catch (OperationCanceledException)
         {
         }
+        catch (IOException e)
+        {
+            // The client reset its stream (clientv3 does when its context ends) or its connection
+            // broke: ordinary, and etcd logs it at debug level. Escaping, the IOException was
+            // logged as an error with a stack trace by gRPC's call handler; as a status it is not,
+            // and it still counts Unavailable, as etcd counts a broken keep-alive stream.
+            throw new RpcException(new Status(StatusCode.Unavailable, "the client's stream broke", e));
+        }
         finally
         {
             // Whatever the stop interrupted (a read, a forwarded renewal), the client hears "stopped".

@@ -6,15 +6,51 @@ namespace Ketch.Server.Peer;
 /// <summary>Asks existing members, over the peer port, for the cluster a new member joins.</summary>
 internal static class ClusterQuery
 {
-    public static async Task<ClusterInfo> FetchAsync(IEnumerable<string> peerUrls, Tls.TlsCredentials? tls, CancellationToken ct)
+    /// <summary>How long a joining member waits for some member to list it.</summary>
+    private static readonly TimeSpan ApplyWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The cluster as the first member that lists this one (by <paramref name="advertised"/> peer
+    /// URLs) sees it. MemberAdd answers once the change is committed, but a member asked may not
+    /// have applied it yet (a follower behind, or cut off from its leader): its list lacks the new
+    /// member, and joining from it would fail. So every member is asked in turn, and again every
+    /// 200 ms for up to <see cref="ApplyWait"/>; then the last list without this member is returned,
+    /// which the open refuses with "add it with MemberAdd first". (etcd takes the first list it
+    /// gets and fails then; a chaos run hit this with a lagging follower listed first.)
+    /// </summary>
+    public static async Task<ClusterInfo> FetchAsync(IReadOnlyList<string> peerUrls, IEnumerable<string> advertised, Tls.TlsCredentials? tls, CancellationToken ct)
     {
-        try
+        var self = advertised.Order(StringComparer.Ordinal).ToList();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            return await PeerQuery.AskAsync(peerUrls, tls, TimeSpan.FromSeconds(5), PeerHandshake.Write(0, 0, 0), ReadAsync, ct).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            throw new InvalidOperationException("could not reach any existing member to join: " + e.Message);
+            ClusterInfo? withoutUs = null;
+            var errors = new List<string>();
+            foreach (var url in peerUrls)
+            {
+                try
+                {
+                    var info = await PeerQuery.AskAsync([url], tls, TimeSpan.FromSeconds(5), PeerHandshake.Write(0, 0, 0), ReadAsync, ct).ConfigureAwait(false);
+                    if (info.Members.Any(m => m.PeerUrls.Order(StringComparer.Ordinal).SequenceEqual(self)))
+                    {
+                        return info;
+                    }
+                    withoutUs = info;
+                }
+                catch (IOException e)
+                {
+                    errors.Add(e.Message);
+                }
+            }
+            if (withoutUs is null)
+            {
+                throw new InvalidOperationException("could not reach any existing member to join: " + string.Join("; ", errors));
+            }
+            if (waited.Elapsed >= ApplyWait)
+            {
+                return withoutUs;
+            }
+            await Task.Delay(200, ct).ConfigureAwait(false);
         }
     }
 
