@@ -10,7 +10,7 @@ namespace Ketch.Server.Tests;
 /// <summary>
 /// A Jepsen-style run in process: three members under a seeded nemesis (a partitioned leader, a
 /// partitioned follower, one link cut, a member black-holed, the leader, a follower or both stopped
-/// and restarted, a follower replaced by a new member; one fault at a time) while clients append unique keys, read linearizably, compare-and-set a counter,
+/// and restarted, a follower or the leader replaced by a new member; one fault at a time) while clients append unique keys, read linearizably, compare-and-set a counter,
 /// hold leases, compact the history behind the watch and watch everything from revision 1 through
 /// any member, moving on errors. Afterwards the cluster is healed and the history checked: every
 /// acknowledged write is on every member with its revision, nothing appears that was never written,
@@ -252,7 +252,10 @@ public sealed class ChaosTests(ITestOutputHelper log)
             switch (random.Next(8))
             {
                 case 7:
-                    done.Add(await ReplaceAsync(c, leader, follower) ? "follower replaced" : ReplacementRefused);
+                    // The leader too: it commits its own removal and steps down.
+                    var replaced = random.Next(3) == 0 ? leader : follower;
+                    done.Add(await ReplaceAsync(c, replaced == leader ? follower : leader, replaced)
+                        ? $"{(replaced == leader ? "leader" : "follower")} replaced" : ReplacementRefused);
                     await Task.Delay(random.Next(300, 1000));
                     continue;
                 case 0:
@@ -303,16 +306,16 @@ public sealed class ChaosTests(ITestOutputHelper log)
         return done;
     }
 
-    private const string ReplacementRefused = "follower replacement refused";
+    private const string ReplacementRefused = "replacement refused";
 
     /// <summary>
-    /// Membership changes under load: <paramref name="old"/> is removed through the leader, stopped
-    /// and its data deleted; a new member on its addresses is added as a learner, started empty
+    /// Membership changes under load: <paramref name="old"/> is removed through
+    /// <paramref name="via"/> (another member), stopped and its data deleted; a new member on its addresses is added as a learner, started empty
     /// (it catches up by snapshot) and promoted once in sync, as an operator replaces a failed
     /// member. Returns false if the removal was refused (etcd's strict reconfiguration check: a
     /// member that rejoined recently does not count as active yet) and nothing changed.
     /// </summary>
-    private static async Task<bool> ReplaceAsync(TestCluster c, TestMember leader, TestMember old)
+    private static async Task<bool> ReplaceAsync(TestCluster c, TestMember via, TestMember old)
     {
         var id = old.Server.MemberId;
         var peer = old.Options.InitialAdvertisePeerUrls[0];
@@ -321,7 +324,7 @@ public sealed class ChaosTests(ITestOutputHelper log)
             {
                 try
                 {
-                    await leader.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = id }, deadline: DateTime.UtcNow.AddSeconds(5));
+                    await via.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = id }, deadline: DateTime.UtcNow.AddSeconds(5));
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
                 {
@@ -338,12 +341,12 @@ public sealed class ChaosTests(ITestOutputHelper log)
         {
             try
             {
-                var r = await leader.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer }, IsLearner = true }, deadline: DateTime.UtcNow.AddSeconds(5));
+                var r = await via.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer }, IsLearner = true }, deadline: DateTime.UtcNow.AddSeconds(5));
                 return (r.Member.ID, r.Members.ToList());
             }
             catch (RpcException e) when (e.Status.Detail == "etcdserver: Peer URLs already exists")
             {
-                var members = (await leader.Cluster.MemberListAsync(new MemberListRequest { Linearizable = true }, deadline: DateTime.UtcNow.AddSeconds(5))).Members.ToList();
+                var members = (await via.Cluster.MemberListAsync(new MemberListRequest { Linearizable = true }, deadline: DateTime.UtcNow.AddSeconds(5))).Members.ToList();
                 return (members.Single(m => m.PeerURLs.Contains(peer)).ID, members);
             }
         }, _ => false);
@@ -361,7 +364,7 @@ public sealed class ChaosTests(ITestOutputHelper log)
         {
             try
             {
-                await leader.Cluster.MemberPromoteAsync(new MemberPromoteRequest { ID = added.ID }, deadline: DateTime.UtcNow.AddSeconds(5));
+                await via.Cluster.MemberPromoteAsync(new MemberPromoteRequest { ID = added.ID }, deadline: DateTime.UtcNow.AddSeconds(5));
             }
             catch (RpcException e) when (e.Status.Detail == "etcdserver: can only promote a learner member")
             {
