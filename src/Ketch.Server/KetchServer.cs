@@ -56,6 +56,11 @@ public sealed class KetchServer : IAsyncDisposable
     /// start): the host should stop it then, as etcd stops a removed member.</summary>
     public Task Removed => Loop.Removed;
 
+    /// <summary>Completes with the error when this member's Raft loop dies (valid after start): it
+    /// serves nothing from then on, and the host should stop it and exit with an error, as etcd
+    /// exits, so that a supervisor restarts it.</summary>
+    public Task<Exception> Failure => Loop.Failure;
+
     /// <summary>The addresses the client port is bound to (useful with port 0).</summary>
     public IReadOnlyList<string> ClientAddresses =>
         _app?.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];

@@ -58,7 +58,15 @@ await using (server.ConfigureAwait(false))
         return 1;
     }
     Console.Error.WriteLine($"ketch: member {server.MemberId:x} of cluster {server.ClusterId:x} serving clients on {string.Join(", ", options.ListenClientUrls)}");
-    if (await Task.WhenAny(stop.Task, server.Removed).ConfigureAwait(false) == server.Removed)
+    var ended = await Task.WhenAny(stop.Task, server.Removed, server.Failure).ConfigureAwait(false);
+    if (ended == server.Failure)
+    {
+        // As etcd, which exits (status 1) when it cannot write its WAL or save a snapshot: a
+        // supervisor restarts the member, which recovers from its data directory.
+        Console.Error.WriteLine($"ketch: member {server.MemberId:x} failed and stops: {server.Failure.Result.Message}");
+        return 1;
+    }
+    if (ended == server.Removed)
     {
         // As etcd, which exits with status 0 too. Ten heartbeats first (etcd waits ten ticks), so
         // that the answer to a removal sent through this member gets out.

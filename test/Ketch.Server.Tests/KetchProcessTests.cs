@@ -250,4 +250,87 @@ public sealed class KetchProcessTests
             }
         }
     }
+
+    /// <summary>
+    /// A member whose Raft loop dies (here: its snapshot directory deleted under it, so the next
+    /// snapshot cannot be saved) exits with status 1 and says why, as etcd exits when it cannot
+    /// write its WAL or save a snapshot, so that a supervisor restarts it. Until 2026-11-28 the
+    /// process stayed up, answering every request with "server stopped" and /health with false,
+    /// which a supervisor watching the process never saw. Restarted, it serves every
+    /// acknowledged write.
+    /// </summary>
+    [Fact]
+    public async Task A_member_whose_raft_loop_fails_exits_with_status_1_and_restarts_on_its_data()
+    {
+        using var dir = new TempDir();
+        var client = $"http://127.0.0.1:{TestNet.FreePort()}";
+        var peer = $"http://127.0.0.1:{TestNet.FreePort()}";
+        string[] args = ["--snapshot-count", "10", "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", $"default={peer}"];
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(client);
+        var kv = new Ketch.Api.Etcdserverpb.KV.KVClient(channel);
+        static Google.Protobuf.ByteString B(string s) => Google.Protobuf.ByteString.CopyFromUtf8(s);
+        async Task ServingAsync() => await TestNet.WaitUntil(async () =>
+        {
+            await kv.RangeAsync(new Ketch.Api.Etcdserverpb.RangeRequest { Key = B("f/ready") }, deadline: DateTime.UtcNow.AddSeconds(2));
+            return true;
+        }, TimeSpan.FromSeconds(30), "the process to serve");
+
+        var acknowledged = new List<string>();
+        using (var p = Start(args, dir.Path))
+        {
+            var output = p.StandardOutput.ReadToEndAsync();
+            var error = p.StandardError.ReadToEndAsync();
+            try
+            {
+                await ServingAsync();
+                Directory.Delete(Path.Combine(dir.Path, "default.ketch", "member", "snap"), recursive: true);
+                for (var i = 0; i < 30 && !p.HasExited; i++)
+                {
+                    try
+                    {
+                        await kv.PutAsync(new Ketch.Api.Etcdserverpb.PutRequest { Key = B($"f/{i:D2}"), Value = B("v") }, deadline: DateTime.UtcNow.AddSeconds(5));
+                        acknowledged.Add($"f/{i:D2}");
+                    }
+                    catch (Grpc.Core.RpcException)
+                    {
+                    }
+                }
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await p.WaitForExitAsync(deadline.Token);
+            }
+            finally
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill();
+                    await p.WaitForExitAsync();
+                }
+            }
+            Assert.Equal(1, p.ExitCode);
+            Assert.Contains("failed and stops: Could not find a part of the path", await error, StringComparison.Ordinal);
+            await output;
+        }
+        Assert.NotEmpty(acknowledged);
+
+        using (var p = Start(args, dir.Path))
+        {
+            p.OutputDataReceived += (_, _) => { };
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            try
+            {
+                await ServingAsync();
+                var keys = await kv.RangeAsync(new Ketch.Api.Etcdserverpb.RangeRequest { Key = B("f/"), RangeEnd = B("f0"), KeysOnly = true });
+                var present = keys.Kvs.Select(k => k.Key.ToStringUtf8()).ToHashSet();
+                Assert.All(acknowledged, k => Assert.Contains(k, present));
+            }
+            finally
+            {
+                p.Kill();
+                await p.WaitForExitAsync();
+            }
+        }
+    }
 }

@@ -47,6 +47,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
     private Task? _run;
     private TaskCompletionSource _leaderKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Exception> _failure = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // In ticks: when an unanswered read index is asked again, and when it is given up (RetryReads).
     private readonly long _readRetryTicks;
@@ -288,6 +289,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
         {
             LogLoopFailed(_log, e);
             Failed = e;
+            _failure.TrySetResult(e);
         }
         finally
         {
@@ -301,6 +303,11 @@ internal sealed partial class RaftLoop : IAsyncDisposable
 
     /// <summary>Set when the loop died (WAL failure): the member serves no more writes.</summary>
     public Exception? Failed { get; private set; }
+
+    /// <summary>Completes with <see cref="Failed"/> when the loop dies. etcd exits on such failures
+    /// (a WAL write or fsync, a snapshot that cannot be saved) so that its supervisor restarts it;
+    /// the ketch host does too, instead of keeping a member up that serves nothing.</summary>
+    public Task<Exception> Failure => _failure.Task;
 
     private void Handle(LoopCommand cmd)
     {
