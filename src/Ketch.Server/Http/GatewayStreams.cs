@@ -65,7 +65,7 @@ internal static class GatewayStreams
         public async Task WriteAsync(T message, CancellationToken cancellationToken)
         {
             Start(200);
-            await response.WriteAsync("{\"result\":" + formatter.Format(message) + "}\n", Encoding.UTF8, cancellationToken).ConfigureAwait(false);
+            await response.WriteAsync("{\"result\":" + CompactJson.Format(formatter, message) + "}\n", Encoding.UTF8, cancellationToken).ConfigureAwait(false);
             await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -256,7 +256,7 @@ internal static class HttpEndpoints
                 var response = await Auth.AuthInterceptor.WithSender(sender, () => handler(member, request, caller, http.RequestAborted)).ConfigureAwait(false);
                 counted?.Finished(StatusCode.OK, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 counted?.Sent(response);
-                return Results.Text(s_formatter.Format(response), "application/json");
+                return Results.Text(CompactJson.Format(s_formatter, response), "application/json");
             }
             catch (RpcException e)
             {
