@@ -10,14 +10,15 @@ namespace Ketch.Server.Tests;
 /// <summary>
 /// A Jepsen-style run in process: three members under a seeded nemesis (a partitioned leader, a
 /// partitioned follower, one link cut, a member black-holed, the leader, a follower or both stopped
-/// and restarted, a follower or the leader replaced by a new member; one fault at a time) while clients append unique keys, read linearizably, compare-and-set a counter,
-/// hold leases, compact the history behind the watch and watch everything from revision 1 through
-/// any member, moving on errors. Afterwards the cluster is healed and the history checked: every
-/// acknowledged write is on every member with its revision, nothing appears that was never written,
-/// linearizable reads never went back in time, no two acknowledged compare-and-sets won from the
-/// same read, no revision below an acknowledged compaction is readable, the watch saw exactly the
-/// final history in order, and the members' HashKV and compacted revision agree. <c>KETCH_CHAOS_SECONDS</c> and <c>KETCH_CHAOS_SEED</c> make longer or other
-/// runs by hand; CI runs the default seed for 20 s.
+/// and restarted, a follower or the leader replaced by a new member; one fault at a time) while
+/// clients append unique keys, read linearizably, compare-and-set a counter, hold leases, compact
+/// the history behind the watch and watch everything from revision 1 through any member, moving on
+/// errors. Afterwards the cluster is healed and the history checked: every acknowledged write is
+/// on every member with its revision, nothing appears that was never written, linearizable reads
+/// never went back in time, no two acknowledged compare-and-sets won from the same read, no
+/// revision below an acknowledged compaction is readable, the watch saw exactly the final history
+/// in order, and the members' HashKV and compacted revision agree. <c>KETCH_CHAOS_SECONDS</c> and
+/// <c>KETCH_CHAOS_SEED</c> make longer or other runs by hand; CI runs the default seed for 20 s.
 /// </summary>
 public sealed class ChaosTests(ITestOutputHelper log)
 {
@@ -310,9 +311,9 @@ public sealed class ChaosTests(ITestOutputHelper log)
 
     /// <summary>
     /// Membership changes under load: <paramref name="old"/> is removed through
-    /// <paramref name="via"/> (another member), stopped and its data deleted; a new member on its addresses is added as a learner, started empty
-    /// (it catches up by snapshot) and promoted once in sync, as an operator replaces a failed
-    /// member. Returns false if the removal was refused (etcd's strict reconfiguration check: a
+    /// <paramref name="via"/> (another member), stopped and its data deleted; a new member on its
+    /// addresses is added as a learner, started empty (it catches up by snapshot) and promoted once
+    /// in sync, as an operator replaces a failed member. Returns false if the removal was refused (etcd's strict reconfiguration check: a
     /// member that rejoined recently does not count as active yet) and nothing changed.
     /// </summary>
     private static async Task<bool> ReplaceAsync(TestCluster c, TestMember via, TestMember old)
@@ -337,24 +338,25 @@ public sealed class ChaosTests(ITestOutputHelper log)
             return false;
         }
         await old.StopAsync();
+        Directory.Delete(old.Options.DataDir, recursive: true);
         var added = await RetryAsync(async () =>
         {
             try
             {
                 var r = await via.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peer }, IsLearner = true }, deadline: DateTime.UtcNow.AddSeconds(5));
-                return (r.Member.ID, r.Members.ToList());
+                return (Id: r.Member.ID, Members: r.Members.ToList());
             }
             catch (RpcException e) when (e.Status.Detail == "etcdserver: Peer URLs already exists")
             {
                 var members = (await via.Cluster.MemberListAsync(new MemberListRequest { Linearizable = true }, deadline: DateTime.UtcNow.AddSeconds(5))).Members.ToList();
-                return (members.Single(m => m.PeerURLs.Contains(peer)).ID, members);
+                return (Id: members.Single(m => m.PeerURLs.Contains(peer)).ID, Members: members);
             }
         }, _ => false);
         var name = old.Options.Name;
         var replacement = TestMember.Create(old.Options with
         {
-            DataDir = Path.Combine(c.DataRoot, $"{name}-{added.ID:x}"),
-            InitialCluster = string.Join(",", added.Item2.Select(m => $"{(m.ID == added.ID ? name : m.Name)}={m.PeerURLs[0]}")),
+            DataDir = Path.Combine(c.DataRoot, $"{name}-{added.Id:x}"),
+            InitialCluster = string.Join(",", added.Members.Select(m => $"{(m.ID == added.Id ? name : m.Name)}={m.PeerURLs[0]}")),
             InitialClusterState = "existing",
         });
         c.Replace(old, replacement);
@@ -364,7 +366,7 @@ public sealed class ChaosTests(ITestOutputHelper log)
         {
             try
             {
-                await via.Cluster.MemberPromoteAsync(new MemberPromoteRequest { ID = added.ID }, deadline: DateTime.UtcNow.AddSeconds(5));
+                await via.Cluster.MemberPromoteAsync(new MemberPromoteRequest { ID = added.Id }, deadline: DateTime.UtcNow.AddSeconds(5));
             }
             catch (RpcException e) when (e.Status.Detail == "etcdserver: can only promote a learner member")
             {
