@@ -24,8 +24,9 @@ internal sealed class RequireLeaderGate(MemberContext member, LeaderLossMonitor 
     private static bool Requires(Metadata headers) => string.Equals(headers.GetValue(Key), HasLeader, StringComparison.Ordinal);
 
     /// <summary>Whether a unary call with <paramref name="headers"/> is refused now (the JSON
-    /// gateway's check, which runs its unary methods outside the interceptors).</summary>
-    public static bool Refuses(MemberContext member, Metadata headers) => Requires(headers) && member.Loop.Leader == 0;
+    /// gateway's check, which runs its unary methods outside the interceptors). The headers are
+    /// only made when there is no leader: with one, no call is refused.</summary>
+    public static bool Refuses(MemberContext member, Func<Metadata> headers) => member.Loop.Leader == 0 && Requires(headers());
 
     private void RefuseWithoutLeader()
     {

@@ -240,7 +240,7 @@ internal static class HttpEndpoints
             {
                 return Failed(StatusCode.Unavailable, EtcdErrors.NotSupportedForLearner.Status.Detail);
             }
-            if (RequireLeaderGate.Refuses(member, GatewayCallContext.Headers(http.Request)))
+            if (RequireLeaderGate.Refuses(member, () => GatewayCallContext.Headers(http.Request)))
             {
                 return Failed(StatusCode.Unavailable, EtcdErrors.NoLeader.Status.Detail);
             }

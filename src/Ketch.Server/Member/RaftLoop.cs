@@ -193,7 +193,7 @@ internal sealed partial class RaftLoop : IAsyncDisposable
                     // Joining an existing cluster: its id, its member table (where MemberAdd put
                     // us, found by our peer URLs) and its current configuration without us; the
                     // conf change adding us arrives through the log.
-                    var me = joining.Members.FirstOrDefault(m => m.PeerUrls.Order(StringComparer.Ordinal).SequenceEqual(advertised))
+                    var me = joining.WithPeerUrls(advertised)
                         ?? throw new ArgumentException("this member's peer URLs are not in the cluster's member list: add it with MemberAdd first");
                     self = me with { Name = options.Name };
                     clusterId = joining.ClusterId;

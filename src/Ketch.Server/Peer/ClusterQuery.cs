@@ -20,7 +20,6 @@ internal static class ClusterQuery
     /// </summary>
     public static async Task<ClusterInfo> FetchAsync(IReadOnlyList<string> peerUrls, IEnumerable<string> advertised, Tls.TlsCredentials? tls, CancellationToken ct)
     {
-        var self = advertised.Order(StringComparer.Ordinal).ToList();
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
@@ -31,7 +30,7 @@ internal static class ClusterQuery
                 try
                 {
                     var info = await PeerQuery.AskAsync([url], tls, TimeSpan.FromSeconds(5), PeerHandshake.Write(0, 0, 0), ReadAsync, ct).ConfigureAwait(false);
-                    if (info.Members.Any(m => m.PeerUrls.Order(StringComparer.Ordinal).SequenceEqual(self)))
+                    if (info.WithPeerUrls(advertised) is not null)
                     {
                         return info;
                     }

@@ -15,7 +15,7 @@ namespace Ketch.Server.Tests;
 /// handler is given a stream that fails so directly: it must end with a status (which gRPC logs
 /// below warning level), Unavailable, as etcd counts a broken keep-alive stream.
 /// </summary>
-public sealed class StreamResetLogTests
+public sealed class KeepAliveResetTests
 {
     private sealed class ResetStream : IAsyncStreamReader<LeaseKeepAliveRequest>
     {
